@@ -1,0 +1,74 @@
+import type { MarketInstance } from "./instance.ts";
+import { type DeviceResponse, waterFill } from "./waterFill.ts";
+
+/**
+ * The budget guard (MODEL.md section 4), the same for every pricing policy: if a tenant's expected
+ * spend sum_j P_ij q_ij exceeds B_i once devices have responded, scale that tenant's prices down by
+ * the largest factor that meets the budget. Lowering one tenant's prices raises the others'
+ * participation (and so their spend) on shared congested devices, so the guard repeats until every
+ * tenant is within budget; prices only ever decrease, so it terminates.
+ */
+export interface GuardResult {
+  readonly prices: Float64Array;
+  readonly response: DeviceResponse;
+  /** Per tenant, the product of the factors applied (1 = untouched). */
+  readonly scale: Float64Array;
+  readonly spend: Float64Array;
+}
+
+/** Expected spend per tenant, sum_j P_ij q_ij. */
+export function spendOf(
+  m: MarketInstance,
+  prices: Float64Array,
+  participation: Float64Array,
+  out?: Float64Array,
+) {
+  const { M, N } = m;
+  const spend = out ?? new Float64Array(M);
+  for (let i = 0; i < M; i++) {
+    let s = 0;
+    for (let j = i * N; j < (i + 1) * N; j++) s += prices[j] * participation[j];
+    spend[i] = s;
+  }
+  return spend;
+}
+
+export function enforceBudgets(m: MarketInstance, input: Float64Array, maxPasses = 100): GuardResult {
+  const { M, N } = m;
+  const prices = input.slice();
+  const scale = new Float64Array(M).fill(1);
+  let response = waterFill(m, prices);
+  const spend = spendOf(m, prices, response.participation);
+  for (let pass = 0; pass < maxPasses; pass++) {
+    let changed = false;
+    for (let i = 0; i < M; i++) {
+      if (spend[i] <= m.budget[i]) continue;
+      changed = true;
+      const row = prices.subarray(i * N, (i + 1) * N);
+      const base = row.slice();
+      // bisection on the factor s in (0, 1): spend_i(s) is increasing in s
+      let lo = 0;
+      let hi = 1;
+      for (let it = 0; it < 100 && hi - lo > 1e-15; it++) {
+        const s = 0.5 * (lo + hi);
+        for (let j = 0; j < N; j++) row[j] = base[j] * s;
+        response = waterFill(m, prices, response);
+        const si = tenantSpend(prices, response.participation, i, N);
+        if (si <= m.budget[i]) lo = s;
+        else hi = s;
+      }
+      for (let j = 0; j < N; j++) row[j] = base[j] * lo;
+      scale[i] *= lo;
+      response = waterFill(m, prices, response);
+      spendOf(m, prices, response.participation, spend);
+    }
+    if (!changed) break;
+  }
+  return { prices, response, scale, spend };
+}
+
+function tenantSpend(prices: Float64Array, q: Float64Array, i: number, N: number): number {
+  let s = 0;
+  for (let j = i * N; j < (i + 1) * N; j++) s += prices[j] * q[j];
+  return s;
+}

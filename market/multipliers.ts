@@ -1,0 +1,109 @@
+import type { MarketInstance } from "./instance.ts";
+import { type LocalEquilibrium, localEquilibrium } from "./localEquilibrium.ts";
+
+/**
+ * Finds the budget multipliers nu at which every tenant's spend at the device-wise equilibrium
+ * (localEquilibrium) equals its budget: Newton's method on x = log nu for the residual
+ * r_i = log spend_i - log target_i, with a forward-difference Jacobian and a backtracking line
+ * search on max |r|. Spend targets sit a hair under the budgets so rounding never overspends.
+ * Returns null when it fails to reach `rtol` (the caller then falls back to best-response sweeps).
+ */
+export interface MultiplierSolution {
+  readonly nu: Float64Array;
+  readonly point: LocalEquilibrium;
+  readonly iterations: number;
+  readonly residual: number;
+}
+
+export function solveMultipliers(
+  m: MarketInstance,
+  nu0: Float64Array,
+  opts: { rtol?: number; maxIter?: number; slack?: number } = {},
+): MultiplierSolution | null {
+  const { M } = m;
+  const rtol = opts.rtol ?? 1e-13;
+  const maxIter = opts.maxIter ?? 60;
+  const slack = opts.slack ?? 5e-13;
+  const logT = Float64Array.from(m.budget, (b) => Math.log(b * (1 - slack)));
+  let x = Float64Array.from(nu0, (v) => Math.log(v));
+  const work = localEquilibrium(m, x.map(Math.exp));
+  const trial = localEquilibrium(m, x.map(Math.exp));
+  const residual = (s: Float64Array, r: Float64Array) => {
+    let worst = 0;
+    for (let i = 0; i < M; i++) {
+      r[i] = Math.log(s[i]) - logT[i];
+      if (!Number.isFinite(r[i])) return Number.POSITIVE_INFINITY;
+      worst = Math.max(worst, Math.abs(r[i]));
+    }
+    return worst;
+  };
+  const r = new Float64Array(M);
+  const rt = new Float64Array(M);
+  let norm = residual(work.spend, r);
+  const J = new Float64Array(M * M);
+  const nu = new Float64Array(M);
+  for (let it = 0; it < maxIter; it++) {
+    if (norm <= rtol) return { nu: x.map(Math.exp), point: work, iterations: it, residual: norm };
+    // forward-difference Jacobian of r in x
+    const h = 1e-7;
+    for (let k = 0; k < M; k++) {
+      for (let i = 0; i < M; i++) nu[i] = Math.exp(i === k ? x[i] + h : x[i]);
+      localEquilibrium(m, nu, trial);
+      for (let i = 0; i < M; i++) J[i * M + k] = (Math.log(trial.spend[i]) - logT[i] - r[i]) / h;
+    }
+    const dx = solveLinear(
+      J,
+      r.map((v) => -v),
+      M,
+    );
+    if (!dx) return null;
+    let step = 1;
+    let accepted = false;
+    for (let ls = 0; ls < 30; ls++) {
+      const xt = x.map((v, i) => v + step * dx[i]);
+      for (let i = 0; i < M; i++) nu[i] = Math.exp(xt[i]);
+      localEquilibrium(m, nu, trial);
+      const nt = residual(trial.spend, rt);
+      if (nt < norm) {
+        x = xt;
+        norm = nt;
+        r.set(rt);
+        localEquilibrium(m, nu, work);
+        accepted = true;
+        break;
+      }
+      step *= 0.5;
+    }
+    if (!accepted) break;
+  }
+  return norm <= rtol * 1e3
+    ? { nu: x.map(Math.exp), point: work, iterations: maxIter, residual: norm }
+    : null;
+}
+
+/** Gaussian elimination with partial pivoting on a small dense system; null if singular. */
+function solveLinear(A0: Float64Array, b0: Float64Array, n: number): Float64Array | null {
+  const A = A0.slice();
+  const b = b0.slice();
+  for (let c = 0; c < n; c++) {
+    let p = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(A[r * n + c]) > Math.abs(A[p * n + c])) p = r;
+    if (!(Math.abs(A[p * n + c]) > 0)) return null;
+    if (p !== c) {
+      for (let k = 0; k < n; k++) [A[c * n + k], A[p * n + k]] = [A[p * n + k], A[c * n + k]];
+      [b[c], b[p]] = [b[p], b[c]];
+    }
+    for (let r = c + 1; r < n; r++) {
+      const f = A[r * n + c] / A[c * n + c];
+      for (let k = c; k < n; k++) A[r * n + k] -= f * A[c * n + k];
+      b[r] -= f * b[c];
+    }
+  }
+  const x = new Float64Array(n);
+  for (let r = n - 1; r >= 0; r--) {
+    let s = b[r];
+    for (let k = r + 1; k < n; k++) s -= A[r * n + k] * x[k];
+    x[r] = s / A[r * n + r];
+  }
+  return x;
+}

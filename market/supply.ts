@@ -1,0 +1,36 @@
+import { congestionPrice } from "./waterFill.ts";
+
+/**
+ * Inverse supply and payment curves (MODEL.md section 3).
+ *
+ * Seen from tenant i at device j, with every other tenant's price fixed, the price that buys
+ * participation q is P(q) = mu(q) + tau c q^(tau-1), where mu(q) is the congestion price at which
+ * the other tenants' water-filling demand equals 1 - q (0 if it already fits). The payment curve
+ * Pay(q) = q P(q) is increasing, and convex for 1 < tau <= 2.
+ *
+ * `others` are the other tenants' prices and costs at this device (ineligible ones with price 0).
+ */
+export interface DeviceView {
+  /** Other tenants' prices at the device. */
+  readonly otherPrices: ArrayLike<number>;
+  /** Other tenants' costs at the device. */
+  readonly otherCosts: ArrayLike<number>;
+  /** This tenant's cost c_ij at the device. */
+  readonly cost: number;
+  readonly tau: number;
+}
+
+/** mu_j(q): the congestion price when this tenant takes participation q in [0, 1]. */
+export function congestionFor(view: DeviceView, q: number): number {
+  return congestionPrice(view.otherPrices, view.otherCosts, view.tau, view.otherPrices.length, 1 - q);
+}
+
+/** P_ij(q) = mu_j(q) + tau c_ij q^(tau-1): the price at which the device supplies q. */
+export function inverseSupply(view: DeviceView, q: number): number {
+  return congestionFor(view, q) + view.tau * view.cost * q ** (view.tau - 1);
+}
+
+/** Pay_ij(q) = q P_ij(q): the expected payment per round for participation q. */
+export function paymentCurve(view: DeviceView, q: number): number {
+  return q * inverseSupply(view, q);
+}

@@ -1,0 +1,154 @@
+import type { MarketInstance } from "./instance.ts";
+
+/**
+ * The devices' exact best response (MODEL.md section 2).
+ *
+ * Device j maximises sum_i (P_ij q_ij - c_ij q_ij^tau) subject to sum_i q_ij <= 1, q >= 0,
+ * q_ij = 0 where w_ij = 0. The KKT conditions give water-filling with a congestion price mu_j:
+ *   q_ij = (max(P_ij - mu_j, 0) / (tau c_ij))^(1/(tau-1)),
+ *   mu_j = 0 if those sum to <= 1 at mu_j = 0, else the unique mu_j > 0 where they sum to 1.
+ */
+export interface DeviceResponse {
+  /** q_ij, tenant-major (i * N + j). */
+  readonly participation: Float64Array;
+  /** mu_j >= 0 per device; > 0 means device j is congested. */
+  readonly congestion: Float64Array;
+}
+
+/**
+ * Water-filling for every device of the market at the posted prices (tenant-major, M x N).
+ * Prices on ineligible pairs (w_ij = 0) are ignored. Pass `out` to reuse buffers in hot loops.
+ */
+export function waterFill(m: MarketInstance, prices: Float64Array, out?: DeviceResponse): DeviceResponse {
+  const { M, N } = m;
+  if (prices.length !== M * N)
+    throw new RangeError(`prices has length ${prices.length}, expected M*N = ${M * N}`);
+  const participation = out?.participation ?? new Float64Array(M * N);
+  const congestion = out?.congestion ?? new Float64Array(N);
+  const p = new Float64Array(M);
+  const c = new Float64Array(M);
+  const q = new Float64Array(M);
+  for (let j = 0; j < N; j++) {
+    for (let i = 0; i < M; i++) {
+      const k = i * N + j;
+      p[i] = m.value[k] > 0 ? prices[k] : 0;
+      c[i] = m.cost[k];
+    }
+    congestion[j] = deviceWaterFill(p, c, m.tau, M, q);
+    for (let i = 0; i < M; i++) participation[i * N + j] = q[i];
+  }
+  return { participation, congestion };
+}
+
+/**
+ * One device's water-filling over `len` tenants: writes q into `q` and returns mu.
+ * Entries with p <= 0 get q = 0 (ineligible pairs must be passed with p = 0).
+ */
+export function deviceWaterFill(
+  p: ArrayLike<number>,
+  c: ArrayLike<number>,
+  tau: number,
+  len: number,
+  q: Float64Array,
+): number {
+  const mu = congestionPrice(p, c, tau, len);
+  const e = 1 / (tau - 1);
+  for (let i = 0; i < len; i++) {
+    const x = p[i] - mu;
+    q[i] = x > 0 ? (tau === 2 ? x / (2 * c[i]) : (x / (tau * c[i])) ** e) : 0;
+  }
+  if (mu > 0) {
+    // Remove the last ulps of rounding so the capacity constraint holds exactly.
+    let s = 0;
+    for (let i = 0; i < len; i++) s += q[i];
+    if (s > 1) for (let i = 0; i < len; i++) q[i] /= s;
+  }
+  return mu;
+}
+
+/** Demand sum_i ((p_i - mu)^+ / (tau c_i))^(1/(tau-1)) of one device at congestion price mu. */
+export function demandAt(
+  p: ArrayLike<number>,
+  c: ArrayLike<number>,
+  tau: number,
+  len: number,
+  mu: number,
+): number {
+  const e = 1 / (tau - 1);
+  let s = 0;
+  for (let i = 0; i < len; i++) {
+    const x = p[i] - mu;
+    if (x > 0) s += tau === 2 ? x / (2 * c[i]) : (x / (tau * c[i])) ** e;
+  }
+  return s;
+}
+
+/**
+ * The congestion price mu at which the demand of prices p fills capacity `cap` (default 1):
+ * 0 when demand at mu = 0 is <= cap. For tau = 2 the demand is piecewise linear and the
+ * answer is closed-form once the active set is known; otherwise a safeguarded Newton solve.
+ */
+export function congestionPrice(
+  p: ArrayLike<number>,
+  c: ArrayLike<number>,
+  tau: number,
+  len: number,
+  cap = 1,
+): number {
+  if (demandAt(p, c, tau, len, 0) <= cap) return 0;
+  if (tau === 2) return congestionPriceTau2(p, c, len, cap);
+  let lo = 0;
+  let hi = 0;
+  for (let i = 0; i < len; i++) if (p[i] > hi) hi = p[i];
+  let mu = 0;
+  const e = 1 / (tau - 1);
+  for (let it = 0; it < 200; it++) {
+    let g = -cap;
+    let dg = 0;
+    for (let i = 0; i < len; i++) {
+      const x = p[i] - mu;
+      if (x > 0) {
+        const base = x / (tau * c[i]);
+        const qi = base ** e;
+        g += qi;
+        dg -= (e * qi) / x;
+      }
+    }
+    if (g > 0) lo = mu;
+    else hi = mu;
+    if (g === 0 || hi - lo <= 1e-15 * hi) break;
+    let next = dg < 0 ? mu - g / dg : Number.NaN;
+    if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
+    mu = next;
+  }
+  return mu;
+}
+
+/** tau = 2: demand on active set A is sum_A (p_i - mu)/(2 c_i); add tenants by price until consistent. */
+function congestionPriceTau2(p: ArrayLike<number>, c: ArrayLike<number>, len: number, cap: number): number {
+  // Walk the distinct price levels from the highest down, adding the tenants at each level to the
+  // active set; mu = (sum_A p_i r_i - cap) / sum_A r_i with r_i = 1/(2 c_i) is the answer as soon as
+  // it is at least the next lower price level (those tenants would demand nothing at that mu).
+  // len is the number of tenants (small), so repeated scans beat sorting into a fresh array.
+  let a = 0;
+  let r = 0;
+  let level = Number.POSITIVE_INFINITY;
+  for (;;) {
+    let top = 0;
+    for (let i = 0; i < len; i++) if (p[i] < level && p[i] > top) top = p[i];
+    if (top <= 0) break;
+    for (let i = 0; i < len; i++) {
+      if (p[i] === top) {
+        const ri = 1 / (2 * c[i]);
+        a += p[i] * ri;
+        r += ri;
+      }
+    }
+    let next = 0;
+    for (let i = 0; i < len; i++) if (p[i] < top && p[i] > next) next = p[i];
+    const mu = (a - cap) / r;
+    if (mu >= next) return Math.max(0, mu);
+    level = top;
+  }
+  return r > 0 ? Math.max(0, (a - cap) / r) : 0;
+}
