@@ -34,3 +34,24 @@ export function inverseSupply(view: DeviceView, q: number): number {
 export function paymentCurve(view: DeviceView, q: number): number {
   return q * inverseSupply(view, q);
 }
+
+/**
+ * Pay'_ij(q) = mu(q) + q mu'(q) + tau^2 c q^(tau-1), with mu'(q) = -1 / D'(mu) from the others'
+ * demand D (0 where the device is not congested). At a kink of mu(q) this is the right derivative.
+ */
+export function paymentSlope(view: DeviceView, q: number): number {
+  const { otherPrices: p, otherCosts: c, tau, cost } = view;
+  const mu = congestionFor(view, q);
+  let dmu = 0;
+  if (mu > 0) {
+    const e = 1 / (tau - 1);
+    let dD = 0;
+    for (let k = 0; k < p.length; k++) {
+      const x = p[k] - mu;
+      if (x > 0) dD -= (e * (x / (tau * c[k])) ** e) / x;
+    }
+    dmu = dD < 0 ? -1 / dD : Number.POSITIVE_INFINITY;
+  }
+  const own = tau * tau * cost * q ** (tau - 1);
+  return Number.isFinite(dmu) ? mu + q * dmu + own : Number.POSITIVE_INFINITY;
+}

@@ -1,5 +1,5 @@
 import type { MarketInstance } from "./instance.ts";
-import { type DeviceView, paymentCurve } from "./supply.ts";
+import { type DeviceView, paymentCurve, paymentSlope } from "./supply.ts";
 import { deviceWaterFill } from "./waterFill.ts";
 
 /**
@@ -353,52 +353,40 @@ function objectiveOf(m: MarketInstance, i: number, q: Float64Array): number {
 
 const GRID = 96;
 
+/**
+ * argmin over q in (0, 1] of h(q) = w/q + nu Pay(q). h'(q) = -w/q^2 + nu Pay'(q); for tau <= 2,
+ * Pay is convex, so h' is increasing and bisection on its sign finds the minimiser to full
+ * precision. For tau > 2 a log-spaced grid first locates the global basin, then the same bisection
+ * refines it inside the neighbouring grid cells.
+ */
 function minimiseDevice(view: DeviceView, w: number, nu: number, convex: boolean): number {
   const h = (q: number) => w / q + nu * paymentCurve(view, q);
+  const dh = (q: number) => -w / (q * q) + nu * paymentSlope(view, q);
+  const at = (g: number) => 10 ** (-12 + (12 * g) / GRID);
   let lo = 1e-12;
   let hi = 1;
   if (!convex) {
-    let best = 1;
-    let bestH = h(1);
     let bestIdx = GRID;
+    let bestH = h(1);
     for (let g = 0; g < GRID; g++) {
-      const qg = 10 ** (-12 + (12 * g) / GRID);
-      const hv = h(qg);
+      const hv = h(at(g));
       if (hv < bestH) {
         bestH = hv;
-        best = qg;
         bestIdx = g;
       }
     }
-    lo = bestIdx === 0 ? 1e-12 : 10 ** (-12 + (12 * (bestIdx - 1)) / GRID);
-    hi = bestIdx >= GRID - 1 ? 1 : 10 ** (-12 + (12 * (bestIdx + 1)) / GRID);
-    if (best === 1) lo = 10 ** (-12 + (12 * (GRID - 1)) / GRID);
+    lo = bestIdx === 0 ? 1e-12 : at(bestIdx - 1);
+    hi = bestIdx >= GRID - 1 ? 1 : at(bestIdx + 1);
   }
-  // golden-section search in log q on [lo, hi]
-  const g = (Math.sqrt(5) - 1) / 2;
-  let x1 = Math.log(lo);
-  let x4 = Math.log(hi);
-  let x2 = x4 - g * (x4 - x1);
-  let x3 = x1 + g * (x4 - x1);
-  let h2 = h(Math.exp(x2));
-  let h3 = h(Math.exp(x3));
-  for (let it = 0; it < 120 && x4 - x1 > 1e-14; it++) {
-    if (h2 <= h3) {
-      x4 = x3;
-      x3 = x2;
-      h3 = h2;
-      x2 = x4 - g * (x4 - x1);
-      h2 = h(Math.exp(x2));
-    } else {
-      x1 = x2;
-      x2 = x3;
-      h2 = h3;
-      x3 = x1 + g * (x4 - x1);
-      h3 = h(Math.exp(x3));
-    }
+  if (dh(hi) <= 0) return hi;
+  if (dh(lo) >= 0) return lo;
+  for (let it = 0; it < 200 && hi - lo > 2e-16 * hi; it++) {
+    const mid = 0.5 * (lo + hi);
+    if (dh(mid) > 0) hi = mid;
+    else lo = mid;
   }
-  const qStar = Math.exp(0.5 * (x1 + x4));
-  return h(1) <= h(qStar) ? 1 : qStar;
+  const q = 0.5 * (lo + hi);
+  return convex || h(q) <= h(1) ? q : 1;
 }
 
 function generic(m: MarketInstance, prices: Float64Array, i: number, nuHint?: number): BestResponse {
