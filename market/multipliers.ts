@@ -4,8 +4,8 @@ import { type LocalEquilibrium, localEquilibrium } from "./localEquilibrium.ts";
 /**
  * Finds the budget multipliers nu at which every tenant's spend at the device-wise equilibrium
  * (localEquilibrium) equals its budget: Newton's method on x = log nu for the residual
- * r_i = log spend_i - log target_i, with a forward-difference Jacobian and a backtracking line
- * search on max |r|. Spend targets sit a hair under the budgets so rounding never overspends.
+ * r_i = log spend_i - log target_i, with the Jacobian from implicit differentiation of the
+ * device-wise equilibria and a backtracking line search on max |r|. Spend targets sit a hair under the budgets so rounding never overspends.
  * Returns null when it fails to reach `rtol` (the caller then falls back to best-response sweeps).
  */
 export interface MultiplierSolution {
@@ -26,8 +26,10 @@ export function solveMultipliers(
   const slack = opts.slack ?? 5e-13;
   const logT = Float64Array.from(m.budget, (b) => Math.log(b * (1 - slack)));
   let x = Float64Array.from(nu0, (v) => Math.log(v));
-  const work = localEquilibrium(m, x.map(Math.exp));
-  const trial = localEquilibrium(m, x.map(Math.exp));
+  const dS = new Float64Array(M * M);
+  const dSTrial = new Float64Array(M * M);
+  let work = localEquilibrium(m, x.map(Math.exp), undefined, dS);
+  let trial = localEquilibrium(m, x.map(Math.exp));
   const residual = (s: Float64Array, r: Float64Array) => {
     let worst = 0;
     for (let i = 0; i < M; i++) {
@@ -44,13 +46,8 @@ export function solveMultipliers(
   const nu = new Float64Array(M);
   for (let it = 0; it < maxIter; it++) {
     if (norm <= rtol) return { nu: x.map(Math.exp), point: work, iterations: it, residual: norm };
-    // forward-difference Jacobian of r in x
-    const h = 1e-7;
-    for (let k = 0; k < M; k++) {
-      for (let i = 0; i < M; i++) nu[i] = Math.exp(i === k ? x[i] + h : x[i]);
-      localEquilibrium(m, nu, trial);
-      for (let i = 0; i < M; i++) J[i * M + k] = (Math.log(trial.spend[i]) - logT[i] - r[i]) / h;
-    }
+    // Jacobian of r_i = log spend_i - log T_i in x = log nu, from the implicit derivatives
+    for (let i = 0; i < M; i++) for (let k = 0; k < M; k++) J[i * M + k] = dS[i * M + k] / work.spend[i];
     const dx = solveLinear(
       J,
       r.map((v) => -v),
@@ -59,16 +56,17 @@ export function solveMultipliers(
     if (!dx) return null;
     let step = 1;
     let accepted = false;
-    for (let ls = 0; ls < 30; ls++) {
+    for (let ls = 0; ls < 40; ls++) {
       const xt = x.map((v, i) => v + step * dx[i]);
       for (let i = 0; i < M; i++) nu[i] = Math.exp(xt[i]);
-      localEquilibrium(m, nu, trial);
+      trial = localEquilibrium(m, nu, trial, dSTrial);
       const nt = residual(trial.spend, rt);
       if (nt < norm) {
         x = xt;
         norm = nt;
         r.set(rt);
-        localEquilibrium(m, nu, work);
+        dS.set(dSTrial);
+        [work, trial] = [trial, work];
         accepted = true;
         break;
       }
