@@ -1,0 +1,22 @@
+import { cpus } from "node:os";
+import { parseArgs } from "node:util";
+import { type BenchRow, benchMarket } from "./market.ts";
+
+/**
+ * `npm run bench [-- --only market]`: prints the median wall time of each case as a Markdown table
+ * (benchmarks, not tests: nothing here asserts a time). Timings are wall-clock and machine-bound.
+ */
+const { values } = parseArgs({ options: { only: { type: "string" } } });
+const suites: Record<string, (log: (s: string) => void) => BenchRow[] | Promise<BenchRow[]>> = {
+  market: benchMarket,
+};
+const log = (s: string) => process.stderr.write(`${s}\n`);
+const rows: BenchRow[] = [];
+for (const [name, run] of Object.entries(suites)) {
+  if (values.only && values.only !== name) continue;
+  rows.push(...(await run(log)));
+}
+console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? "unknown"}), node ${process.version}`);
+console.log("| case | median | detail |");
+console.log("|---|---|---|");
+for (const r of rows) console.log(`| ${r.name} | ${r.median} | ${r.detail} |`);

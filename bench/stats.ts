@@ -1,0 +1,23 @@
+/** Small helpers for benchmarks: medians of repeated wall-clock timings and memory readings. */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  return n % 2 ? s[(n - 1) / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+}
+
+/** Runs `fn` `runs` times after `warmup` untimed runs; returns the times in ms and the last result. */
+export function timeRuns<T>(fn: () => T, runs: number, warmup = 1): { ms: number[]; result: T } {
+  let result = fn();
+  for (let w = 1; w < warmup; w++) result = fn();
+  const ms: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const t0 = performance.now();
+    result = fn();
+    ms.push(performance.now() - t0);
+  }
+  return { ms, result };
+}
+
+export function mib(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+}
