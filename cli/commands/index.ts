@@ -1,0 +1,6 @@
+import type { Command } from "../command.ts";
+import { solve } from "./solve.ts";
+import { start } from "./start.ts";
+
+/** Every subcommand of `sfl-market`, in the order `sfl-market help` lists them. Add one line per command. */
+export const commands: readonly Command[] = [start, solve];

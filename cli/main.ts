@@ -1,0 +1,116 @@
+import { readFileSync } from "node:fs";
+import { InputError } from "../market/errors.ts";
+import {
+  type Command,
+  EXIT_FAILURE,
+  EXIT_OK,
+  EXIT_USAGE,
+  type Io,
+  processIo,
+  UsageError,
+} from "./command.ts";
+import { commands } from "./commands/index.ts";
+
+/**
+ * `sfl-market COMMAND [args]`: finds the command in the registry, runs it and turns what it
+ * throws into an exit code, so commands only compute and print:
+ *   UsageError -> 2, one line and the command's usage; InputError -> 2, one `path: message` line
+ *   per issue; anything else -> 1, the message (the stack too when SFL_DEBUG=1).
+ * Nothing is written to stdout on an error. `io` and `registry` are parameters for tests.
+ */
+export async function main(
+  argv: readonly string[],
+  io: Io = processIo,
+  registry: readonly Command[] = commands,
+): Promise<number> {
+  const [name, ...args] = argv;
+  const overview = () => usageOverview(registry);
+  if (name === undefined) {
+    io.err(overview());
+    return EXIT_USAGE;
+  }
+  if (name === "--help" || name === "-h") {
+    io.out(overview());
+    return EXIT_OK;
+  }
+  if (name === "--version" || name === "-v") {
+    io.out(`${version()}\n`);
+    return EXIT_OK;
+  }
+  if (name === "help") return help(args, io, registry);
+  const command = registry.find((c) => c.name === name);
+  if (!command) {
+    io.err(`sfl-market: unknown command '${name}'\n\n${overview()}`);
+    return EXIT_USAGE;
+  }
+  if (wantsHelp(args)) {
+    io.out(`${command.usage}\n`);
+    return EXIT_OK;
+  }
+  try {
+    return await command.run(args, io);
+  } catch (e) {
+    return report(command, e, io);
+  }
+}
+
+function help(args: readonly string[], io: Io, registry: readonly Command[]): number {
+  if (args.length === 0) {
+    io.out(usageOverview(registry));
+    return EXIT_OK;
+  }
+  const command = registry.find((c) => c.name === args[0]);
+  if (!command) {
+    io.err(`sfl-market help: unknown command '${args[0]}'\n\n${usageOverview(registry)}`);
+    return EXIT_USAGE;
+  }
+  io.out(`${command.usage}\n`);
+  return EXIT_OK;
+}
+
+function report(command: Command, e: unknown, io: Io): number {
+  const prefix = `sfl-market ${command.name}`;
+  if (e instanceof UsageError) {
+    io.err(`${prefix}: ${e.message}\n\n${command.usage}\n`);
+    return EXIT_USAGE;
+  }
+  if (e instanceof InputError) {
+    // InputError's message is a header line, then one indented `path: message` line per issue
+    io.err(`${prefix}: ${e.message}\n`);
+    return EXIT_USAGE;
+  }
+  const debug = io.env.SFL_DEBUG === "1";
+  const message = e instanceof Error ? e.message : String(e);
+  io.err(`${prefix}: ${debug && e instanceof Error && e.stack ? e.stack : message}\n`);
+  if (!debug) io.err("(set SFL_DEBUG=1 to see the stack trace)\n");
+  return EXIT_FAILURE;
+}
+
+/** `--help` or `-h` among the command's flags (not after `--`, where it would be an argument). */
+function wantsHelp(args: readonly string[]): boolean {
+  for (const a of args) {
+    if (a === "--") return false;
+    if (a === "--help" || a === "-h") return true;
+  }
+  return false;
+}
+
+function usageOverview(registry: readonly Command[]): string {
+  const width = Math.max(...registry.map((c) => c.name.length));
+  const list = registry.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join("\n");
+  return `Usage: sfl-market COMMAND [options]
+
+A testbed for incentive mechanisms in multi-tenant split federated learning.
+
+Commands:
+${list}
+
+sfl-market help COMMAND (or COMMAND --help) shows a command's options; --version prints the version.
+Exit codes: 0 ok, 1 not converged or runtime failure, 2 bad input or usage.
+`;
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+  return String(pkg.version);
+}
