@@ -6,7 +6,9 @@ import { type DeviceResponse, waterFill } from "./waterFill.ts";
  * spend sum_j P_ij q_ij exceeds B_i once devices have responded, scale that tenant's prices down by
  * the largest factor that meets the budget. Lowering one tenant's prices raises the others'
  * participation (and so their spend) on shared congested devices, so the guard repeats until every
- * tenant is within budget; prices only ever decrease, so it terminates.
+ * tenant is within budget; prices only ever decrease, so it terminates. A tenant it scales is
+ * brought a hair under its budget (relative GUARD_MARGIN), so the small spend increases that later
+ * scalings of its rivals cause rarely push it back over, and passes stay few.
  */
 export interface GuardResult {
   readonly prices: Float64Array;
@@ -14,6 +16,8 @@ export interface GuardResult {
   /** Per tenant, the product of the factors applied (1 = untouched). */
   readonly scale: Float64Array;
   readonly spend: Float64Array;
+  /** True when every tenant's spend is <= its budget (false only if maxPasses ran out). */
+  readonly withinBudget: boolean;
 }
 
 /** Expected spend per tenant, sum_j P_ij q_ij. */
@@ -33,7 +37,10 @@ export function spendOf(
   return spend;
 }
 
-export function enforceBudgets(m: MarketInstance, input: Float64Array, maxPasses = 100): GuardResult {
+/** Relative room left under the budget of a tenant the guard scales. */
+const GUARD_MARGIN = 1e-9;
+
+export function enforceBudgets(m: MarketInstance, input: Float64Array, maxPasses = 1000): GuardResult {
   const { M, N } = m;
   const prices = input.slice();
   const scale = new Float64Array(M).fill(1);
@@ -54,7 +61,7 @@ export function enforceBudgets(m: MarketInstance, input: Float64Array, maxPasses
         for (let j = 0; j < N; j++) row[j] = base[j] * s;
         response = waterFill(m, prices, response);
         const si = tenantSpend(prices, response.participation, i, N);
-        if (si <= m.budget[i]) lo = s;
+        if (si <= m.budget[i] * (1 - GUARD_MARGIN)) lo = s;
         else hi = s;
       }
       for (let j = 0; j < N; j++) row[j] = base[j] * lo;
@@ -64,7 +71,9 @@ export function enforceBudgets(m: MarketInstance, input: Float64Array, maxPasses
     }
     if (!changed) break;
   }
-  return { prices, response, scale, spend };
+  let withinBudget = true;
+  for (let i = 0; i < M; i++) if (spend[i] > m.budget[i]) withinBudget = false;
+  return { prices, response, scale, spend, withinBudget };
 }
 
 function tenantSpend(prices: Float64Array, q: Float64Array, i: number, N: number): number {

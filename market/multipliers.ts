@@ -18,9 +18,16 @@ export interface MultiplierSolution {
 export function solveMultipliers(
   m: MarketInstance,
   nu0: Float64Array,
-  opts: { rtol?: number; maxIter?: number; slack?: number } = {},
+  opts: {
+    rtol?: number;
+    maxIter?: number;
+    slack?: number;
+    /** Tenants whose budget cannot bind (see saturatedTenants): their nu stays as given. */
+    frozen?: Uint8Array;
+  } = {},
 ): MultiplierSolution | null {
   const { M } = m;
+  const frozen = opts.frozen ?? new Uint8Array(M);
   const rtol = opts.rtol ?? 1e-13;
   const maxIter = opts.maxIter ?? 60;
   const slack = opts.slack ?? 5e-13;
@@ -33,7 +40,7 @@ export function solveMultipliers(
   const residual = (s: Float64Array, r: Float64Array) => {
     let worst = 0;
     for (let i = 0; i < M; i++) {
-      r[i] = Math.log(s[i]) - logT[i];
+      r[i] = frozen[i] ? 0 : Math.log(s[i]) - logT[i];
       if (!Number.isFinite(r[i])) return Number.POSITIVE_INFINITY;
       worst = Math.max(worst, Math.abs(r[i]));
     }
@@ -47,7 +54,12 @@ export function solveMultipliers(
   for (let it = 0; it < maxIter; it++) {
     if (norm <= rtol) return { nu: x.map(Math.exp), point: work, iterations: it, residual: norm };
     // Jacobian of r_i = log spend_i - log T_i in x = log nu, from the implicit derivatives
-    for (let i = 0; i < M; i++) for (let k = 0; k < M; k++) J[i * M + k] = dS[i * M + k] / work.spend[i];
+    for (let i = 0; i < M; i++) {
+      for (let k = 0; k < M; k++) {
+        if (frozen[i] || frozen[k]) J[i * M + k] = i === k ? 1 : 0;
+        else J[i * M + k] = dS[i * M + k] / work.spend[i];
+      }
+    }
     const dx = solveLinear(
       J,
       r.map((v) => -v),
@@ -104,4 +116,34 @@ function solveLinear(A0: Float64Array, b0: Float64Array, n: number): Float64Arra
     x[r] = s / A[r * n + r];
   }
   return x;
+}
+
+/**
+ * Tenants whose budget cannot bind (tau = 2): every eligible device is theirs alone and buying all
+ * of it (price 2c at q = 1) costs at most the budget. They take q = 1 on their devices whatever the
+ * others do, so their multiplier is 0; the Newton solve keeps them at a multiplier small enough to
+ * cap every device at 1 and leaves them out of the system. Returns the mask and those multipliers.
+ */
+export function saturatedTenants(m: MarketInstance, slack = 5e-13): { mask: Uint8Array; nu: Float64Array } {
+  const { M, N } = m;
+  const mask = new Uint8Array(M);
+  const nu = new Float64Array(M);
+  for (let i = 0; i < M; i++) {
+    let payAll = 0;
+    let cap = Number.POSITIVE_INFINITY;
+    let alone = true;
+    for (let j = 0; j < N && alone; j++) {
+      const w = m.value[i * N + j];
+      if (!(w > 0)) continue;
+      for (let k = 0; k < M; k++) if (k !== i && m.value[k * N + j] > 0) alone = false;
+      const c = m.cost[i * N + j];
+      payAll += 2 * c;
+      cap = Math.min(cap, w / (4 * c));
+    }
+    if (alone && payAll <= m.budget[i] * (1 - slack)) {
+      mask[i] = 1;
+      nu[i] = 0.5 * cap;
+    }
+  }
+  return { mask, nu };
 }

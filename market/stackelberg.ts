@@ -1,6 +1,6 @@
 import { enforceBudgets } from "./budgetGuard.ts";
 import type { MarketInstance } from "./instance.ts";
-import { solveMultipliers } from "./multipliers.ts";
+import { saturatedTenants, solveMultipliers } from "./multipliers.ts";
 import { type BestResponse, tenantBestResponse } from "./tenantBestResponse.ts";
 
 /**
@@ -91,7 +91,9 @@ export function solveStackelberg(m: MarketInstance, opts: SolveOptions = {}): So
   let method: "multipliers" | "sweeps" = "sweeps";
   let newton = 0;
   if (m.tau === 2 && (opts.method ?? "auto") === "auto" && !opts.initialPrices && nu.every((v) => v > 0)) {
-    const sol = solveMultipliers(m, nu);
+    const saturated = saturatedTenants(m);
+    const nu0 = nu.map((v, i) => (saturated.mask[i] ? saturated.nu[i] : v));
+    const sol = solveMultipliers(m, nu0, { frozen: saturated.mask });
     if (sol) {
       newton = sol.iterations;
       nu.set(sol.nu);

@@ -96,10 +96,12 @@ export function congestionPrice(
   cap = 1,
 ): number {
   if (demandAt(p, c, tau, len, 0) <= cap) return 0;
-  if (tau === 2) return congestionPriceTau2(p, c, len, cap);
-  let lo = 0;
   let hi = 0;
   for (let i = 0; i < len; i++) if (p[i] > hi) hi = p[i];
+  // No capacity left: the smallest mu at which nobody demands anything is the top price, exactly.
+  if (cap <= 0) return hi;
+  if (tau === 2) return congestionPriceTau2(p, c, len, cap);
+  let lo = 0;
   let mu = 0;
   const e = 1 / (tau - 1);
   for (let it = 0; it < 200; it++) {

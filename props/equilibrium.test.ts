@@ -76,13 +76,10 @@ describe("equilibrium suite on the built-in solver", () => {
     for (const r of results) expect(r, r.error).toMatchObject({ passed: true, numRuns: 100 });
   });
 
-  // Known issue in market/ (reported, not fixed here): enforceBudgets stops after maxPasses = 100
-  // passes even when tenants still overspend. Scaling one tenant down on a congested device raises
-  // the others' participation and spend, so the passes converge only linearly; on these prices
-  // (where best-response sweeps stopped) it returns spends 3.5e-11 and 2.5e-10 above budget
-  // (relative), with 1000 passes it meets them. solveStackelberg(m, { method: "sweeps" }) therefore
-  // returns this point, and the budget property rejects it. Remove `.fails` once fixed.
-  it.fails("the budget guard keeps every tenant within budget (sweeps-only solve)", () => {
+  // Regression: enforceBudgets used to stop after 100 passes with tenants still overspending
+  // (3.5e-11 and 2.5e-10 relative on these prices, where best-response sweeps stopped); scaling one
+  // tenant down raises its rivals' spend. It now leaves a 1e-9 margin and allows 1000 passes.
+  it("the budget guard keeps every tenant within budget (sweeps-only solve)", () => {
     const market = createMarket({
       tau: 2,
       budget: [7.23271622796221, 0.36386370437440535, 16.256786902850415],
@@ -120,13 +117,10 @@ describe("equilibrium suite on the built-in solver", () => {
     }
   });
 
-  // Known issue in market/ (reported, not fixed here): solveMultipliers drives every tenant's spend
-  // to its budget, so a tenant whose budget cannot bind (here tenant 2, alone on device 1, can buy
-  // all of it for 2 < 10) makes the Newton solve fail; the fallback sweeps converge only linearly in
-  // the rich-versus-poor bidding on device 0 and stop after 2000 sweeps with NashConv 1.8e-3
-  // (converged: false). With maxSweeps 1e6 they converge after ~24,000 sweeps. Remove `.fails`
-  // once fixed.
-  it.fails("reaches NashConv <= 1e-6 when one tenant's budget cannot bind", () => {
+  // Regression: a tenant whose budget cannot bind (tenant 2, alone on device 1, can buy all of it
+  // for 2 < 10) made the multiplier Newton solve fail, and the fallback sweeps took ~24,000 sweeps.
+  // saturatedTenants now takes such tenants out of the Newton system.
+  it("reaches NashConv <= 1e-6 when one tenant's budget cannot bind", () => {
     const market = createMarket({
       budget: [100, 0.05, 10],
       cost: [

@@ -118,11 +118,10 @@ describe("tenant suite on the built-in best response", () => {
     }
   });
 
-  // Known issue in market/ (reported, not fixed here): for tau > 2, congestionPrice with capacity 0
-  // (the inverse supply at q = 1) stops a few ulps below the largest rival price, and since demand
-  // goes like (P - mu)^(1/(tau-1)) the rival keeps ~1e-5 of the device. So the response reports
-  // q = 1 while the devices actually give 0.99999. Remove `.fails` once fixed.
-  it.fails("tau > 2: reported participation matches water-filling when buying a whole device", () => {
+  // Regression: for tau > 2 congestionPrice with capacity 0 (the inverse supply at q = 1) stopped a
+  // few ulps below the top rival price, leaving the rival ~1e-5 of the device because demand goes
+  // like (P - mu)^(1/(tau-1)). Capacity 0 now returns the top price exactly.
+  it("tau > 2: reported participation matches water-filling when buying a whole device", () => {
     const market = createMarket({ tau: 4, budget: [1, 100], cost: [[1], [1]], value: [[1], [1]] });
     const props = tenantResponseProperties(tenantBestResponse, {
       cases: fc.constant({ market, prices: Float64Array.from([10, 0]), tenant: 1 }),
