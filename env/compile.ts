@@ -76,6 +76,8 @@ export interface Physics {
   readonly infeasible: readonly Infeasibility[];
   /** market row r is scenario tenant marketTenants[r]. */
   readonly marketTenants: readonly number[];
+  /** K: adaptive policies re-price every K rounds (scenario.repricingInterval; env/simulation.ts). */
+  readonly repricingInterval: number;
 }
 
 export interface Compiled {
@@ -242,6 +244,7 @@ export function compileScenario(scenario: Scenario, rng: Rng): Compiled {
     window,
     infeasible,
     marketTenants,
+    repricingInterval: scenario.repricingInterval,
   };
   return { market: buildMarket(physics, scenario), physics };
 }

@@ -73,6 +73,10 @@ const learnerSchema = z.strictObject({
   heterogeneity: positive().optional(),
   /** g0_i > 0, the floor of G_ij / h_i. */
   heterogeneityFloor: positive().default(DEFAULT_HETEROGENEITY_FLOOR),
+  /** How the tenant knows G_ij: exactly ("oracle", the default) or with noise ("estimated"). */
+  knowledge: z.enum(["oracle", "estimated"], { error: 'must be "oracle" or "estimated"' }).optional(),
+  /** sigma of the multiplicative log-normal error exp(sigma Z) on G_ij when estimated (default 0.3). */
+  knowledgeNoise: num({ min: 0, max: 5 }).optional(),
 });
 
 const tenantSchema = z.strictObject({
@@ -173,6 +177,10 @@ export interface LearnerSettings {
   /** h_i, resolved from the tenant's modality when not given. */
   readonly heterogeneity: number;
   readonly heterogeneityFloor: number;
+  /** How the tenant knows G_ij (env/learner.ts); undefined = "oracle". */
+  readonly knowledge?: "oracle" | "estimated";
+  /** sigma of the error on G_ij when estimated; undefined = the learner's default. */
+  readonly knowledgeNoise?: number;
 }
 
 export interface TenantSpec {
