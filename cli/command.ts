@@ -9,6 +9,8 @@ export interface Io {
   /** Writes to standard error (diagnostics). */
   readonly err: (text: string) => void;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** True when standard error is a terminal (progress bars redraw in place only then). */
+  readonly errIsTTY?: boolean;
 }
 
 export interface Command {
@@ -39,4 +41,5 @@ export const processIo: Io = {
   out: (text) => void process.stdout.write(text),
   err: (text) => void process.stderr.write(text),
   env: process.env,
+  errIsTTY: process.stderr.isTTY === true,
 };

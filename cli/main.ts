@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { InputError } from "../market/errors.ts";
 import {
   type Command,
@@ -10,6 +9,7 @@ import {
   UsageError,
 } from "./command.ts";
 import { commands } from "./commands/index.ts";
+import { version } from "./version.ts";
 
 /**
  * `sfl-market COMMAND [args]`: finds the command in the registry, runs it and turns what it
@@ -108,9 +108,4 @@ ${list}
 sfl-market help COMMAND (or COMMAND --help) shows a command's options; --version prints the version.
 Exit codes: 0 ok, 1 not converged or runtime failure, 2 bad input or usage.
 `;
-}
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
-  return String(pkg.version);
 }

@@ -391,7 +391,21 @@ export function observe(state: State): MarketObservation {
       if (t.participation) lastParticipation!.set(t.participation, r * N);
     });
   }
-  return { step: state.step, time: state.time, market: am.observed, tenants, lastPrices, lastParticipation };
+  // a_ij over the active rows, on the pairs the tenants can use (proportional pricing reads it)
+  const dataWeight = new Float64Array(M * N);
+  am.tenants.forEach((i, r) => {
+    for (let j = 0; j < N; j++)
+      if (am.observed.value[r * N + j] > 0) dataWeight[r * N + j] = state.world.physics.dataWeight[i * N + j];
+  });
+  return {
+    step: state.step,
+    time: state.time,
+    market: am.observed,
+    tenants,
+    lastPrices,
+    lastParticipation,
+    dataWeight,
+  };
 }
 
 export function terminal(state: State): boolean {
@@ -896,6 +910,36 @@ export interface EpisodeOptions {
   readonly onEvent?: (e: SimEvent) => void;
   /** Most (time, gap) points kept per tenant trajectory (default 500). */
   readonly maxTrajectoryPoints?: number;
+  /**
+   * Wall-clock milliseconds a policy's answer (price, respond, reset) may take before the run stops
+   * with a PolicyError (default 60,000; 0 = no limit). Only failures depend on it, never results.
+   */
+  readonly policyTimeoutMs?: number;
+}
+
+/** Awaits a policy's answer, failing with a PolicyError if it does not settle within `ms`. */
+async function withinTime<T>(
+  answer: T | Promise<T>,
+  ms: number,
+  ctx: PolicyErrorContext,
+  what: string,
+): Promise<T> {
+  if (!(answer instanceof Promise) || !(ms > 0)) return answer;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new PolicyError(ctx, `${what} did not settle within ${ms} ms (a promise that never resolves?)`),
+        ),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([answer, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export interface TenantOutcome {
@@ -982,6 +1026,7 @@ export async function runEpisode(
   opts: EpisodeOptions,
 ): Promise<EpisodeResult> {
   const p = compiled.physics;
+  const timeoutMs = opts.policyTimeoutMs ?? 60_000;
   const feasible = p.tenants.filter((t) => t.marketRow >= 0);
   const byTenant = new Map<number, TenantPolicy>();
   for (const t of feasible) {
@@ -1029,8 +1074,14 @@ export async function runEpisode(
     const shared = instances.filter((x) => x.pol.name === pol.name).length > 1;
     const label = shared ? `policy/${pol.name}/${first}` : `policy/${pol.name}`;
     try {
-      await pol.reset?.({ rng: root.child(label), seed: opts.seed });
+      await withinTime(
+        pol.reset?.({ rng: root.child(label), seed: opts.seed }),
+        timeoutMs,
+        { policy: pol.name, step: 0 },
+        "reset()",
+      );
     } catch (err) {
+      if (err instanceof PolicyError) throw err;
       throw new PolicyError({ policy: pol.name, step: 0 }, `reset threw: ${(err as Error).message}`, {
         cause: err,
       });
@@ -1097,7 +1148,7 @@ export async function runEpisode(
       const ctx: PolicyErrorContext = { policy: pol.name, step: obs.step, tenant: view.name };
       let raw: unknown;
       try {
-        raw = await pol.price(obs, view.row);
+        raw = await withinTime(pol.price(obs, view.row), timeoutMs, ctx, "price()");
       } catch (err) {
         if (err instanceof PolicyError) throw err;
         throw new PolicyError(ctx, `price() threw: ${(err as Error)?.message ?? String(err)}`, {
@@ -1119,8 +1170,9 @@ export async function runEpisode(
       const ctx: PolicyErrorContext = { policy: dp.name, step: obs.step };
       let raw: unknown;
       try {
-        raw = await dp.respond(dobs, deviceSet);
+        raw = await withinTime(dp.respond(dobs, deviceSet), timeoutMs, ctx, "respond()");
       } catch (err) {
+        if (err instanceof PolicyError) throw err;
         throw new PolicyError(ctx, `respond() threw: ${(err as Error)?.message ?? String(err)}`, {
           cause: err,
         });

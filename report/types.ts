@@ -15,7 +15,8 @@ export interface TenantOutcome {
   timeToTarget: number | null;
   rounds: number;
   spend: number;
-  finalGap: number;
+  /** null for a tenant that never ran (infeasible). */
+  finalGap: number | null;
   /** Why the target was not met (deadline, infeasible, ...); absent when met. */
   reason?: string;
 }

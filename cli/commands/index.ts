@@ -1,6 +1,8 @@
 import type { Command } from "../command.ts";
+import { compare } from "./compare.ts";
+import { scenario } from "./scenario.ts";
 import { solve } from "./solve.ts";
 import { start } from "./start.ts";
 
 /** Every subcommand of `sfl-market`, in the order `sfl-market help` lists them. Add one line per command. */
-export const commands: readonly Command[] = [start, solve];
+export const commands: readonly Command[] = [start, compare, solve, scenario];
