@@ -1,3 +1,4 @@
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { runComparison } from "../../agents/comparison.ts";
 import { compileScenario } from "../../env/compile.ts";
@@ -5,7 +6,6 @@ import { PolicyError } from "../../env/errors.ts";
 import { PRESET_NAMES, presetScenario } from "../../env/presets.ts";
 import { createRng } from "../../env/rng.ts";
 import type { Scenario } from "../../env/scenario.ts";
-import { loadScenarioFile } from "../../env/scenarioFile.ts";
 import { InputError } from "../../market/errors.ts";
 import { resolveTenantPolicy } from "../../policies/registry.ts";
 import { comparisonData } from "../../report/fromRuns.ts";
@@ -15,6 +15,7 @@ import type { ComparisonData } from "../../report/types.ts";
 import { nonNegativeInteger, oneOf, parseCommandArgs } from "../args.ts";
 import { type Command, EXIT_FAILURE, EXIT_OK, type Io, UsageError } from "../command.ts";
 import { progressReporter } from "../progress.ts";
+import { readScenarioFile } from "../scenarioInput.ts";
 import { version } from "../version.ts";
 import { writeFileAtomic } from "../writeAtomic.ts";
 
@@ -86,9 +87,7 @@ export const compare: Command = {
     let scenario: Scenario;
     let scenarioName: string;
     if (values.scenario !== undefined) {
-      const r = await loadScenarioFile(values.scenario);
-      if (!r.ok) throw new InputError(r.issues, `scenario ${values.scenario}`);
-      scenario = r.scenario;
+      scenario = await readScenarioFile(values.scenario);
       scenarioName = values.scenario;
     } else {
       scenario = presetScenario(preset!);
@@ -157,11 +156,21 @@ export async function compareScenario(io: Io, req: CompareRequest): Promise<numb
         `${outcome.runs.length} completed runs are reported above${req.json || req.report ? " and written" : ""}.\n`,
     );
   }
+  const writes: [string, string][] = [];
   if (req.json)
-    writeFileAtomic(req.json, `${JSON.stringify(compareJson(data, outcome.failure, failureText))}\n`);
-  if (req.report) writeFileAtomic(join(req.report, "index.html"), renderReport(data));
-  if (req.json) io.err(`wrote ${req.json}\n`);
-  if (req.report) io.err(`wrote ${join(req.report, "index.html")}\n`);
+    writes.push([req.json, `${JSON.stringify(compareJson(data, outcome.failure, failureText))}\n`]);
+  if (req.report) {
+    await mkdir(req.report, { recursive: true });
+    writes.push([join(req.report, "index.html"), renderReport(data)]);
+  }
+  for (const [file, text] of writes) {
+    const problem = await writeFileAtomic(file, text, { overwrite: true });
+    if (problem) {
+      io.err(`error: ${problem}\n`);
+      return EXIT_FAILURE;
+    }
+    io.err(`wrote ${file}\n`);
+  }
   return outcome.failure ? EXIT_FAILURE : EXIT_OK;
 }
 

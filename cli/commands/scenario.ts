@@ -1,15 +1,13 @@
-import { randomBytes } from "node:crypto";
-import { link, open, rename, rm, stat } from "node:fs/promises";
-import { basename, dirname, extname, join } from "node:path";
+import { extname } from "node:path";
 import { stringify as toYaml } from "yaml";
 import { type Compiled, compileScenario } from "../../env/compile.ts";
 import { PRESET_NAMES, type PresetName, presetInput } from "../../env/presets.ts";
 import { createRng } from "../../env/rng.ts";
 import type { Scenario } from "../../env/scenario.ts";
-import { loadScenarioFile } from "../../env/scenarioFile.ts";
-import { InputError, type InputIssue } from "../../market/errors.ts";
 import { oneOf, parseCommandArgs } from "../args.ts";
 import { type Command, EXIT_OK, EXIT_USAGE, type Io, UsageError } from "../command.ts";
+import { readScenarioFile } from "../scenarioInput.ts";
+import { writeFileAtomic } from "../writeAtomic.ts";
 
 const usage = `Usage: sfl-market scenario --preset paper|tiny|stress [--out FILE] [--force]
        sfl-market scenario --validate FILE [--json]
@@ -75,7 +73,7 @@ async function writePreset(name: PresetName, out: string | undefined, force: boo
     return EXIT_OK;
   }
   const format = isYamlName(out) ? "yaml" : "json";
-  const problem = await writeAtomically(out, presetText(name, format), force);
+  const problem = await writeFileAtomic(out, presetText(name, format), { overwrite: force });
   if (problem !== undefined) {
     io.err(`sfl-market scenario: ${problem}\n`);
     return EXIT_USAGE;
@@ -83,58 +81,6 @@ async function writePreset(name: PresetName, out: string | undefined, force: boo
   io.err(`wrote the ${name} preset to ${out} (${format.toUpperCase()}); check your edits with\n`);
   io.err(`  sfl-market scenario --validate ${out}\n`);
   return EXIT_OK;
-}
-
-const errno = (e: unknown) => (e as NodeJS.ErrnoException).code;
-const exists = (file: string) =>
-  stat(file).then(
-    () => true,
-    () => false,
-  );
-
-/**
- * Writes `text` to a temporary file beside `file`, flushes it, then moves it into place, so `file`
- * is either absent, its old self or complete. Without `force` the move is a hard link, which fails
- * if `file` appeared meanwhile (no check-then-write race); file systems without hard links fall
- * back to check-then-rename. Returns a message for the user when it cannot write, else undefined.
- */
-async function writeAtomically(file: string, text: string, force: boolean): Promise<string | undefined> {
-  const existing = await stat(file).catch(() => undefined);
-  if (existing?.isDirectory()) return `cannot write ${file}: it is a directory`;
-  if (existing && !force) return `${file} already exists; pass --force to overwrite it`;
-  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
-  try {
-    const handle = await open(tmp, "wx");
-    try {
-      await handle.writeFile(text, "utf8");
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    if (force) await rename(tmp, file);
-    else {
-      try {
-        await link(tmp, file);
-      } catch (e) {
-        if (errno(e) === "EEXIST") throw e;
-        if (await exists(file)) return `${file} already exists; pass --force to overwrite it`;
-        await rename(tmp, file);
-      }
-    }
-    return undefined;
-  } catch (e) {
-    const code = errno(e);
-    if (code === "EEXIST") return `${file} already exists; pass --force to overwrite it`;
-    const why =
-      code === "ENOENT"
-        ? `the directory ${dirname(file)} does not exist`
-        : code === "EACCES" || code === "EPERM"
-          ? "permission denied"
-          : (e as Error).message;
-    return `cannot write ${file}: ${why}`;
-  } finally {
-    await rm(tmp, { force: true });
-  }
 }
 
 // ---- --validate ----
@@ -166,29 +112,11 @@ export interface ScenarioSummary {
 }
 
 async function validateFile(file: string, json: boolean, io: Io): Promise<number> {
-  const loaded = await loadScenarioFile(file);
-  if (!loaded.ok) throw scenarioFileError(file, loaded.issues);
-  const compiled = compileScenario(loaded.scenario, createRng(loaded.scenario.seed));
-  const summary = summarize(file, loaded.scenario, compiled);
+  const scenario = await readScenarioFile(file);
+  const compiled = compileScenario(scenario, createRng(scenario.seed));
+  const summary = summarize(file, scenario, compiled);
   io.out(json ? `${JSON.stringify(summary)}\n` : summaryText(summary));
   return EXIT_OK;
-}
-
-/**
- * The InputError main prints (exit 2). loadScenarioFile reports a file it cannot read or parse as
- * one issue at the root that names the file; that message is printed as it is, not as `(root): ...`.
- */
-function scenarioFileError(file: string, issues: readonly InputIssue[]): InputError {
-  const error = new InputError(issues, `scenario file ${file}`);
-  if (issues.length > 0 && issues.every((x) => x.path === ""))
-    error.message = issues
-      .map((x) =>
-        x.message.includes(`scenario file ${file}`)
-          ? x.message
-          : `invalid scenario file ${file}: ${x.message}`,
-      )
-      .join("\n");
-  return error;
 }
 
 export function summarize(file: string, s: Scenario, { physics }: Compiled): ScenarioSummary {
@@ -255,7 +183,8 @@ export function summaryText(s: ScenarioSummary): string {
     "finish a round within the window",
     "",
   );
-  if (s.infeasible.length === 0) lines.push(`feasible: all ${M} tenants have eligible devices`);
+  if (s.infeasible.length === 0)
+    lines.push(`feasible: ${M === 1 ? "the tenant has" : `all ${M} tenants have`} eligible devices`);
   else {
     lines.push(`infeasible: ${s.infeasible.length} of ${M} tenants (reported, left out of the market)`);
     for (const x of s.infeasible) lines.push(`  ${x.tenant}: ${x.reason}`);
