@@ -1,46 +1,14 @@
 // End-to-end tests of `sfl-market scenario`: the real binary in a child process, as a user runs it.
-import { execFile } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { PRESET_NAMES, presetInput } from "../env/presets.ts";
 import type { ScenarioSummary } from "./commands/scenario.ts";
+import { expectNoStack, cli as runCli, TIMEOUT } from "./testCli.ts";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const BIN = join(ROOT, "bin", "sfl-market.js");
-// tsx compiles the CLI on first run in each child process
-const TIMEOUT = 60_000;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[]): Promise<Run> {
-  const env = { ...process.env };
-  delete env.SFL_DEBUG;
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [BIN, "scenario", ...args],
-      { cwd: ROOT, env, maxBuffer: 64 << 20 },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== "number") reject(error);
-        else resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
-      },
-    );
-  });
-}
-
-/** No stack trace: V8 frames are indented `    at fn (file:line:col)`. */
-function expectNoStack(r: Run) {
-  expect(r.stderr).not.toContain("    at ");
-  expect(r.stdout).not.toContain("    at ");
-}
+const cli = (args: string[]) => runCli(["scenario", ...args]);
 
 let dir: string;
 beforeAll(() => {

@@ -1,47 +1,14 @@
 // End-to-end tests: the real `sfl-market` binary in a child process, as a user runs it.
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMarket } from "../market/instance.ts";
 import { waterFill } from "../market/waterFill.ts";
 import type { SolveJson } from "./solveReport.ts";
+import { cli, expectNoStack, ROOT, TIMEOUT } from "./testCli.ts";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const BIN = join(ROOT, "bin", "sfl-market.js");
 const EXAMPLE = "examples/market.json";
-// tsx compiles the CLI on first run in each child process
-const TIMEOUT = 60_000;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const childEnv = { ...process.env, ...env };
-  if (!("SFL_DEBUG" in env)) delete childEnv.SFL_DEBUG;
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { cwd: ROOT, env: childEnv, maxBuffer: 64 << 20 },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== "number") reject(error);
-        else resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
-      },
-    );
-  });
-}
-
-/** No stack trace: V8 frames are indented `    at fn (file:line:col)`. */
-function expectNoStack(r: Run) {
-  expect(r.stderr).not.toContain("    at ");
-  expect(r.stdout).not.toContain("    at ");
-}
 
 describe.concurrent("sfl-market solve", () => {
   it(
@@ -140,16 +107,6 @@ describe.concurrent("sfl-market solve", () => {
       expect(text.code).toBe(1);
       expect(text.stdout).toContain("NOT converged");
       expect(text.stdout).toMatch(/^tenant\s+budget/m);
-    },
-    TIMEOUT,
-  );
-
-  it(
-    "start solves the built-in example and prints the same table as solve",
-    async () => {
-      const [start, solve] = await Promise.all([cli(["start"]), cli(["solve", EXAMPLE])]);
-      expect(start.code).toBe(0);
-      expect(start.stdout).toBe(solve.stdout);
     },
     TIMEOUT,
   );
