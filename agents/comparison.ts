@@ -15,15 +15,23 @@ import { isEpisodeEnded, type MarketEvent, marketEvents } from "./runtime.ts";
 export interface ComparisonOptions {
   readonly compiled: Compiled;
   readonly seeds: readonly number[];
-  /** Policy specs (registry names), in table order. */
-  readonly policies: readonly string[];
-  /** Options per policy spec, passed to its factory. */
+  /**
+   * The policies, in table order: a registry spec (a name, resolved with resolveTenantPolicy), or
+   * an entry that builds the policy itself (a user's own or a stream agent). `create` is called once
+   * per run, so each episode gets a fresh instance; `name` is the run's policy label (RunId.policy,
+   * the table and the report) and should be unique among the policies.
+   */
+  readonly policies: readonly ComparisonPolicy[];
+  /** Options per registry spec, passed to its factory (not used for `create` entries). */
   readonly policyOptions?: Readonly<Record<string, Record<string, unknown>>>;
   readonly maxTime?: number;
   readonly policyTimeoutMs?: number;
   /** Every market event of every run, with the run it belongs to (for progress and logs). */
   readonly onEvent?: (run: RunId, e: MarketEvent) => void;
 }
+
+/** A policy of a comparison: a registry spec, or a name and a factory called once per run. */
+export type ComparisonPolicy = string | { readonly name: string; readonly create: () => TenantPolicy };
 
 export interface RunId {
   readonly policy: string;
@@ -52,10 +60,10 @@ export async function runComparison(opts: ComparisonOptions): Promise<Comparison
   const total = opts.seeds.length * opts.policies.length;
   let index = 0;
   for (const seed of opts.seeds) {
-    for (const policy of opts.policies) {
-      const run: RunId = { policy, seed, index: index++, total };
+    for (const spec of opts.policies) {
+      const run: RunId = { policy: policyLabel(spec), seed, index: index++, total };
       try {
-        runs.push(await runOne(opts, run));
+        runs.push(await runOne(opts, spec, run));
       } catch (error) {
         return { runs, failure: { run, error } };
       }
@@ -64,8 +72,14 @@ export async function runComparison(opts: ComparisonOptions): Promise<Comparison
   return { runs, failure: null };
 }
 
-async function runOne(opts: ComparisonOptions, run: RunId): Promise<ComparisonRun> {
-  const instance: TenantPolicy = await resolveTenantPolicy(run.policy, opts.policyOptions?.[run.policy]);
+/** The label a policy's runs carry: the spec itself, or the entry's name. */
+export function policyLabel(spec: ComparisonPolicy): string {
+  return typeof spec === "string" ? spec : spec.name;
+}
+
+async function runOne(opts: ComparisonOptions, spec: ComparisonPolicy, run: RunId): Promise<ComparisonRun> {
+  const instance: TenantPolicy =
+    typeof spec === "string" ? await resolveTenantPolicy(spec, opts.policyOptions?.[spec]) : spec.create();
   const samples = new Map<string, { prices: number[]; participation: number[] }>();
   const lastPrices = new Map<string, Float64Array>();
   let result: EpisodeResult | undefined;

@@ -18,7 +18,8 @@ import {
  * with the same seed see the same sequence. Policies may answer with promises; the driver awaits
  * them one at a time in a fixed order, so the event order does not depend on their timing.
  * A policy that fails (throws, returns a bad vector, never settles) ends the stream with a
- * PolicyError naming the policy, the step and the bad value.
+ * PolicyError naming the policy, the step and the bad value. Unsubscribing stops the episode at its
+ * next market step or policy answer.
  */
 export interface EpisodeEnded {
   readonly type: "episodeEnded";
@@ -34,8 +35,11 @@ export function marketEvents(
 ): Observable<MarketEvent> {
   return new Observable<MarketEvent>((subscriber) => {
     let live = true;
+    // unsubscribing cancels the episode itself, not just the delivery of its events
+    const cancel = new AbortController();
     runEpisode(compiled, policies, {
       ...opts,
+      signal: cancel.signal,
       onEvent: (e) => {
         if (live) subscriber.next(e);
       },
@@ -51,6 +55,7 @@ export function marketEvents(
     );
     return () => {
       live = false;
+      cancel.abort();
     };
   });
 }

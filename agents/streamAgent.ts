@@ -24,18 +24,21 @@ export function streamTenantPolicy(
   let requests = new Subject<PriceRequest>();
   let waiting: { resolve: (p: Float64Array) => void; reject: (e: unknown) => void }[] = [];
   let sub: Subscription | undefined;
+  // once the agent's stream has ended (error or completion), every later request fails at once
+  let ended: unknown = null;
+  const end = (why: unknown) => {
+    ended = why;
+    for (const w of waiting.splice(0)) w.reject(why);
+  };
   const connect = () => {
     sub?.unsubscribe();
     requests = new Subject<PriceRequest>();
     waiting = [];
+    ended = null;
     sub = requests.pipe(agent).subscribe({
       next: (prices) => waiting.shift()?.resolve(prices),
-      error: (err) => {
-        for (const w of waiting.splice(0)) w.reject(err);
-      },
-      complete: () => {
-        for (const w of waiting.splice(0)) w.reject(new Error(`stream agent ${name} completed early`));
-      },
+      error: (err) => end(err),
+      complete: () => end(new Error(`stream agent ${name} completed before answering every request`)),
     });
   };
   connect();
@@ -47,6 +50,7 @@ export function streamTenantPolicy(
     },
     price(obs, row) {
       return new Promise<Float64Array>((resolve, reject) => {
+        if (ended !== null) return reject(ended);
         waiting.push({ resolve, reject });
         requests.next({ obs, row });
       });

@@ -15,15 +15,15 @@ export interface Run {
   stderr: string;
 }
 
-/** Runs `sfl-market ARGS` from the project root; SFL_DEBUG is unset unless `env` sets it. */
-export function cli(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
+/** Runs `sfl-market ARGS` (from the project root unless `cwd`); SFL_DEBUG is unset unless `env` sets it. */
+export function cli(args: readonly string[], env: Record<string, string> = {}, cwd = ROOT): Promise<Run> {
   const childEnv = { ...process.env, ...env };
   if (!("SFL_DEBUG" in env)) delete childEnv.SFL_DEBUG;
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
       [BIN, ...args],
-      { cwd: ROOT, env: childEnv, maxBuffer: 64 << 20 },
+      { cwd, env: childEnv, maxBuffer: 64 << 20 },
       (error, stdout, stderr) => {
         if (error && typeof error.code !== "number") reject(error);
         else resolve({ code: error ? Number(error.code) : 0, stdout, stderr });

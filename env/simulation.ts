@@ -915,6 +915,16 @@ export interface EpisodeOptions {
    * with a PolicyError (default 60,000; 0 = no limit). Only failures depend on it, never results.
    */
   readonly policyTimeoutMs?: number;
+  /** Cancels the episode: checked before every market step and after every policy answer. */
+  readonly signal?: AbortSignal;
+}
+
+/** Raised by runEpisode when its signal is aborted (the caller stopped listening). */
+export class EpisodeCancelled extends Error {
+  override readonly name = "EpisodeCancelled";
+  constructor() {
+    super("the episode was cancelled");
+  }
 }
 
 /** Awaits a policy's answer, failing with a PolicyError if it does not settle within `ms`. */
@@ -1138,7 +1148,11 @@ export async function runEpisode(
   };
 
   const policyNames = (am: ActiveMarket) => am.tenants.map((i) => byTenant.get(i)!.name);
+  const checkAborted = () => {
+    if (opts.signal?.aborted) throw new EpisodeCancelled();
+  };
   while (!terminal(state)) {
+    checkAborted();
     const obs = observe(state);
     const am = activeMarket(state)!;
     const names = policyNames(am);
@@ -1155,6 +1169,7 @@ export async function runEpisode(
           cause: err,
         });
       }
+      checkAborted();
       prices[view.name] = checkPrices(raw, p.N, ctx);
     }
     let participation: Float64Array | undefined;

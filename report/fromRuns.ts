@@ -98,6 +98,17 @@ export function comparisonData(args: {
       ),
       n: points.length,
       points,
+      perTenant: tenants.map((t) => {
+        const mine = points.filter((p) => p.tenant === t.name);
+        return {
+          tenant: t.name,
+          spearman: spearman(
+            mine.map((p) => p.predicted),
+            mine.map((p) => p.measured),
+          ),
+          n: mine.length,
+        };
+      }),
     },
     notes: notesFor(
       results,

@@ -67,7 +67,16 @@ export interface ComparisonData {
   summary: SummaryRow[];
   trajectories: Trajectory[];
   distributions: Distribution[];
-  bound: { spearman: number | null; n: number; points: BoundPoint[] };
+  /**
+   * The bound's predicted vs measured rounds-to-target over the runs that met their targets:
+   * pooled over tenants, and within each tenant (where only V_i(q) varies the prediction).
+   */
+  bound: {
+    spearman: number | null;
+    n: number;
+    points: BoundPoint[];
+    perTenant?: { tenant: string; spearman: number | null; n: number }[];
+  };
   notes: string[];
   meta: Record<string, string>;
 }

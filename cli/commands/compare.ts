@@ -175,10 +175,13 @@ export async function compareScenario(io: Io, req: CompareRequest): Promise<numb
 }
 
 function boundLine(data: ComparisonData): string {
-  const s = data.bound.spearman;
-  return s === null
-    ? `convergence bound: too few runs met their targets to rank (${data.bound.n})\n`
-    : `convergence bound vs measured rounds-to-target: Spearman rank correlation ${s.toFixed(3)} over ${data.bound.n} runs\n`;
+  const rho = (s: number | null, n: number) =>
+    s === null ? `n/a (${n} runs)` : `${s.toFixed(2)} (${n} runs)`;
+  const within = (data.bound.perTenant ?? []).map((t) => `${t.tenant} ${rho(t.spearman, t.n)}`).join(", ");
+  return (
+    `convergence bound vs measured rounds-to-target, Spearman rank correlation over runs that met their target: ` +
+    `pooled ${rho(data.bound.spearman, data.bound.n)}; within tenant: ${within}\n`
+  );
 }
 
 /** The --json contract (docs/cli.md): results per policy x seed x tenant, summary per policy x tenant. */
@@ -213,7 +216,7 @@ export function compareJson(
       medianTime: s.medianTime,
       speedupOfPrince: s.speedupOfPrince,
     })),
-    bound: { spearman: data.bound.spearman, n: data.bound.n },
+    bound: { spearman: data.bound.spearman, n: data.bound.n, perTenant: data.bound.perTenant ?? [] },
     notes: data.notes,
   };
 }
