@@ -30,7 +30,7 @@ export const DEFAULT_POLICIES = [
 
 const usage = `Usage: sfl-market compare [--preset paper|tiny|stress | --scenario FILE] [--seeds N]
                           [--policies a,b,...] [--json OUT.json] [--report DIR]
-                          [--policy-timeout MS] [--quiet]
+                          [--policy-options JSON] [--policy-timeout MS] [--quiet]
 
 Runs every pricing policy on the same seeds of one scenario (one shared device population; the
 seed drives participation sampling and the learners' noise) and prints, per tenant, the median
@@ -42,6 +42,8 @@ fine-tuning time, targets met, rounds, spend and PRINCE's speedup (baseline time
 --policies LIST    comma-separated policy names (default ${DEFAULT_POLICIES.join(",")})
 --json OUT.json    write the results (docs/cli.md: the compare JSON contract)
 --report DIR       write DIR/index.html, a self-contained report with plots
+--policy-options JSON  options per policy, e.g. '{"uniform":{"aggregation":"unbiased"}}'
+                   (docs/policies.md lists each policy's options)
 --policy-timeout MS  stop when a policy takes longer than MS ms to answer (default 60000)
 --quiet            no progress display
 
@@ -61,6 +63,7 @@ export const compare: Command = {
       json: { type: "string" },
       report: { type: "string" },
       "policy-timeout": { type: "string" },
+      "policy-options": { type: "string" },
       quiet: { type: "boolean" },
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
@@ -76,11 +79,13 @@ export const compare: Command = {
     if (policies.length === 0) throw new UsageError("--policies needs at least one policy");
     if (new Set(policies).size !== policies.length) throw new UsageError("--policies lists a policy twice");
     const timeout = nonNegativeInteger("policy-timeout", values["policy-timeout"]);
-    // resolve every policy up front so a typo fails before any run (exit 2 names the known ones)
+    const policyOptions = parsePolicyOptions(values["policy-options"], policies);
+    // build every policy up front so a typo or a bad option fails before any run (exit 2)
     for (const p of policies) {
       try {
-        await resolveTenantPolicy(p);
+        await resolveTenantPolicy(p, policyOptions[p]);
       } catch (err) {
+        if (err instanceof InputError) throw new InputError(err.issues, `options of policy ${p}`);
         throw new UsageError((err as Error).message);
       }
     }
@@ -102,6 +107,7 @@ export const compare: Command = {
       json: values.json,
       report: values.report,
       timeout,
+      policyOptions,
       quiet: values.quiet ?? false,
       command: ["sfl-market", "compare", ...args].join(" "),
     });
@@ -116,6 +122,7 @@ export interface CompareRequest {
   readonly json?: string;
   readonly report?: string;
   readonly timeout?: number;
+  readonly policyOptions?: Readonly<Record<string, Record<string, unknown>>>;
   readonly quiet: boolean;
   readonly command: string;
 }
@@ -129,6 +136,7 @@ export async function compareScenario(io: Io, req: CompareRequest): Promise<numb
     seeds: req.seeds,
     policies: req.policies,
     policyTimeoutMs: req.timeout,
+    policyOptions: req.policyOptions,
     onEvent: req.quiet ? undefined : progress.onEvent,
   });
   if (!req.quiet) progress.done();
@@ -139,7 +147,14 @@ export async function compareScenario(io: Io, req: CompareRequest): Promise<numb
     seeds: req.seeds,
     policies: req.policies,
     runs: outcome.runs,
-    meta: { version: version(), command: req.command, seeds: req.seeds.join(", ") },
+    meta: {
+      version: version(),
+      command: req.command,
+      seeds: req.seeds.join(", "),
+      ...(req.policyOptions && Object.keys(req.policyOptions).length > 0
+        ? { "policy options": JSON.stringify(req.policyOptions) }
+        : {}),
+    },
   });
   io.out(renderTable(data));
   io.out(boundLine(data));
@@ -172,6 +187,31 @@ export async function compareScenario(io: Io, req: CompareRequest): Promise<numb
     io.err(`wrote ${file}\n`);
   }
   return outcome.failure ? EXIT_FAILURE : EXIT_OK;
+}
+
+/** `--policy-options`: a JSON object whose keys are policies of --policies and values objects. */
+function parsePolicyOptions(
+  text: string | undefined,
+  policies: string[],
+): Record<string, Record<string, unknown>> {
+  if (text === undefined) return {};
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`--policy-options is not valid JSON: ${(e as Error).message}`);
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw))
+    throw new UsageError("--policy-options must be a JSON object keyed by policy name");
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    if (!policies.includes(k))
+      throw new UsageError(`--policy-options names '${k}', which is not in --policies`);
+    if (typeof v !== "object" || v === null || Array.isArray(v))
+      throw new UsageError(`--policy-options.${k} must be a JSON object of options`);
+    out[k] = v as Record<string, unknown>;
+  }
+  return out;
 }
 
 function boundLine(data: ComparisonData): string {
