@@ -126,31 +126,44 @@ export function congestionPrice(
   return mu;
 }
 
-/** tau = 2: demand on active set A is sum_A (p_i - mu)/(2 c_i); add tenants by price until consistent. */
+/** Scratch for congestionPriceTau2 (grown on demand; JavaScript runs this single-threaded). */
+let sortedP = new Float64Array(16);
+let sortedR = new Float64Array(16);
+
+/**
+ * tau = 2: the demand of active set A is sum_A (p_i - mu) r_i with r_i = 1/(2 c_i). Sort the priced
+ * tenants by price (insertion sort: len is the number of tenants, small), then add them from the
+ * highest price down; mu = (sum_A p_i r_i - cap) / sum_A r_i is the answer as soon as it is at least
+ * the next lower price (those tenants would demand nothing at that mu).
+ */
 function congestionPriceTau2(p: ArrayLike<number>, c: ArrayLike<number>, len: number, cap: number): number {
-  // Walk the distinct price levels from the highest down, adding the tenants at each level to the
-  // active set; mu = (sum_A p_i r_i - cap) / sum_A r_i with r_i = 1/(2 c_i) is the answer as soon as
-  // it is at least the next lower price level (those tenants would demand nothing at that mu).
-  // len is the number of tenants (small), so repeated scans beat sorting into a fresh array.
+  if (sortedP.length < len) {
+    sortedP = new Float64Array(len);
+    sortedR = new Float64Array(len);
+  }
+  let n = 0;
+  for (let i = 0; i < len; i++) {
+    const pi = p[i];
+    if (!(pi > 0)) continue;
+    const ri = 1 / (2 * c[i]);
+    let k = n++;
+    while (k > 0 && sortedP[k - 1] < pi) {
+      sortedP[k] = sortedP[k - 1];
+      sortedR[k] = sortedR[k - 1];
+      k--;
+    }
+    sortedP[k] = pi;
+    sortedR[k] = ri;
+  }
   let a = 0;
   let r = 0;
-  let level = Number.POSITIVE_INFINITY;
-  for (;;) {
-    let top = 0;
-    for (let i = 0; i < len; i++) if (p[i] < level && p[i] > top) top = p[i];
-    if (top <= 0) break;
-    for (let i = 0; i < len; i++) {
-      if (p[i] === top) {
-        const ri = 1 / (2 * c[i]);
-        a += p[i] * ri;
-        r += ri;
-      }
-    }
-    let next = 0;
-    for (let i = 0; i < len; i++) if (p[i] < top && p[i] > next) next = p[i];
+  for (let k = 0; k < n; k++) {
+    a += sortedP[k] * sortedR[k];
+    r += sortedR[k];
+    const next = k + 1 < n ? sortedP[k + 1] : 0;
+    if (next === sortedP[k]) continue; // ties enter the active set together
     const mu = (a - cap) / r;
     if (mu >= next) return Math.max(0, mu);
-    level = top;
   }
   return r > 0 ? Math.max(0, (a - cap) / r) : 0;
 }
