@@ -40,6 +40,14 @@ export function spendOf(
 /** Relative room left under the budget of a tenant the guard scales. */
 const GUARD_MARGIN = 1e-9;
 
+/**
+ * Passes of one-tenant-at-a-time scaling after which the guard first lowers every overspending
+ * tenant's prices together. Tenants bidding far above each other's budgets on a shared device back
+ * off in tiny steps when scaled one at a time (each stays just above the other's price), so a
+ * common factor first brings the whole group near its budgets, then the per-tenant passes resume.
+ */
+const PASSES_BEFORE_JOINT = 20;
+
 export function enforceBudgets(m: MarketInstance, input: Float64Array, maxPasses = 1000): GuardResult {
   const { M, N } = m;
   const prices = input.slice();
@@ -47,6 +55,9 @@ export function enforceBudgets(m: MarketInstance, input: Float64Array, maxPasses
   let response = waterFill(m, prices);
   const spend = spendOf(m, prices, response.participation);
   for (let pass = 0; pass < maxPasses; pass++) {
+    if (pass > 0 && pass % PASSES_BEFORE_JOINT === 0) {
+      response = scaleJointly(m, prices, spend, scale, response);
+    }
     let changed = false;
     for (let i = 0; i < M; i++) {
       if (spend[i] <= m.budget[i]) continue;
@@ -64,6 +75,43 @@ export function enforceBudgets(m: MarketInstance, input: Float64Array, maxPasses
   let withinBudget = true;
   for (let i = 0; i < M; i++) if (spend[i] > m.budget[i]) withinBudget = false;
   return { prices, response, scale, spend, withinBudget };
+}
+
+/**
+ * Scales the prices of every tenant now over budget or already scaled by one common factor, the
+ * largest (found by bisection in log space) at which none of them overspends any more; all spends
+ * fall to 0 with the factor, so such a factor exists. Updates prices, spend and scale in place.
+ */
+function scaleJointly(
+  m: MarketInstance,
+  prices: Float64Array,
+  spend: Float64Array,
+  scale: Float64Array,
+  response: DeviceResponse,
+): DeviceResponse {
+  const { M, N } = m;
+  const group: number[] = [];
+  // the tenants over budget and those the guard has already scaled: they are the ones bidding
+  // against each other
+  for (let i = 0; i < M; i++) if (spend[i] > m.budget[i] || scale[i] < 1) group.push(i);
+  if (group.length < 2 || group.every((i) => spend[i] <= m.budget[i])) return response;
+  const base = prices.slice();
+  const trial = (s: number) => {
+    for (const i of group) for (let j = i * N; j < (i + 1) * N; j++) prices[j] = base[j] * s;
+    response = waterFill(m, prices, response);
+    spendOf(m, prices, response.participation, spend);
+    return group.every((i) => spend[i] <= m.budget[i]);
+  };
+  let lo = -745; // log of the factor: exp(-745) is the smallest positive double
+  let hi = 0;
+  for (let it = 0; it < 60 && hi - lo > 1e-12; it++) {
+    const mid = 0.5 * (lo + hi);
+    if (trial(Math.exp(mid))) lo = mid;
+    else hi = mid;
+  }
+  trial(Math.exp(lo));
+  for (const i of group) scale[i] *= Math.exp(lo);
+  return response;
 }
 
 /**
