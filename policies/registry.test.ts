@@ -5,7 +5,6 @@ import {
   createTenantPolicy,
   devicePolicies,
   devicePolicyNames,
-  PolicyModuleUnsupportedError,
   parsePolicySpec,
   resolveDevicePolicy,
   resolveTenantPolicy,
@@ -86,7 +85,7 @@ describe("policy registry", () => {
     // near misses get a suggestion; planned policies say so; prototype keys are not policies
     expect(thrown(() => createTenantPolicy("greedy-top-k")).message).toMatch(/did you mean "greedy-topk"\?/);
     expect(thrown(() => createTenantPolicy("learned")).message).toMatch(
-      /"learned" \(reinforcement-learning tenants are planned in a separate issue\); known: prince/,
+      /"learned" \(a learned policy is named by its training run: learned:DIR, after sfl-market train --out DIR\); known: prince/,
     );
     expect(thrown(() => createTenantPolicy("constructor"))).toBeInstanceOf(UnknownPolicyError);
     expect(thrown(() => createDevicePolicy("toString"))).toBeInstanceOf(UnknownPolicyError);
@@ -111,8 +110,9 @@ describe("policy registry", () => {
     expect(parsePolicySpec("policy.ts")).toMatchObject({ kind: "module", path: "policy.ts" });
     expect((await resolveTenantPolicy("prince")).name).toBe("prince");
     expect((await resolveDevicePolicy("myopic")).name).toBe("myopic");
-    await expect(resolveTenantPolicy("./mine.ts")).rejects.toBeInstanceOf(PolicyModuleUnsupportedError);
-    await expect(resolveDevicePolicy("./mine.ts")).rejects.toThrow(/not supported yet; use a built-in name/);
+    // a path spec is loaded as a module (policies/loadModule.ts); this one does not exist
+    await expect(resolveTenantPolicy("./mine.ts")).rejects.toMatchObject({ code: "POLICY_MODULE_NOT_FOUND" });
+    await expect(resolveDevicePolicy("./mine.ts")).rejects.toThrow(/policy module "\.\/mine\.ts" not found/);
     await expect(resolveTenantPolicy("nope")).rejects.toThrow(/known: prince/);
   });
 });

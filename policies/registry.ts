@@ -15,12 +15,10 @@ import { uniformOptions, uniformPolicy } from "./uniform.ts";
  * The one place that maps policy names to factories (DESIGN.md: policies/). The CLI, the scenario
  * files and the library all go through it, so a name means the same policy everywhere.
  *
- * Not here yet:
- * - "learned" (tenants, and devices) - reinforcement-learning agents that learn prices by trial
- *   (MODEL.md section 7); a separate issue adds them, as ordinary entries of these maps.
- * - user modules loaded by path (issue 5): parsePolicySpec already recognises a path spec, and
- *   resolveTenantPolicy / resolveDevicePolicy are async so that loading one (a dynamic import) is a
- *   new branch in them, not a change of their signature. Today a path spec is a clear error.
+ * Besides the names below, resolveTenantPolicy / resolveDevicePolicy accept two more kinds of spec:
+ * - `learned:DIR`, a policy trained by `sfl-market train --out DIR` (policies/learned/, loaded
+ *   lazily because it brings in TensorFlow.js);
+ * - a path to a user module (policies/loadModule.ts; docs/plugins.md).
  */
 export interface TenantPolicyEntry {
   readonly name: string;
@@ -121,10 +119,12 @@ export const devicePolicies = Object.freeze({
 export type TenantPolicyName = keyof typeof tenantPolicies;
 export type DevicePolicyName = keyof typeof devicePolicies;
 
-/** Names the registry knows of but cannot build yet, with why (used only in error messages). */
+/** Names that are not registry entries but mean something, with where to look (error messages only). */
 const planned: Readonly<Record<"tenant" | "device", Readonly<Record<string, string>>>> = {
-  tenant: { learned: "reinforcement-learning tenants are planned in a separate issue" },
-  device: { learned: "learned devices are planned in a separate issue" },
+  tenant: {
+    learned: "a learned policy is named by its training run: learned:DIR, after sfl-market train --out DIR",
+  },
+  device: { learned: "a learned device policy is named by its training run: learned:DIR" },
 };
 
 /** A policy name the registry does not know; the message lists the known ones. */
@@ -144,17 +144,6 @@ export class UnknownPolicyError extends Error {
     this.kind = kind;
     this.policy = policy;
     this.known = known;
-  }
-}
-
-/** A policy spec that names a module path: recognised, but loading it is not implemented yet. */
-export class PolicyModuleUnsupportedError extends Error {
-  readonly code = "POLICY_MODULE_UNSUPPORTED" as const;
-  constructor(kind: "tenant" | "device", path: string, known: readonly string[]) {
-    super(
-      `loading a ${kind} policy from a module path ("${path}") is not supported yet; use a built-in name: ${known.join(", ")}`,
-    );
-    this.name = "PolicyModuleUnsupportedError";
   }
 }
 
@@ -205,8 +194,15 @@ export async function resolveTenantPolicy(
   spec: string,
   options?: Record<string, unknown>,
 ): Promise<TenantPolicy> {
+  // issue 4: `learned:DIR`, a trained policy's checkpoint (policies/learned/, loaded lazily: tfjs)
+  if (spec.trim().startsWith(LEARNED_PREFIX))
+    return (await import("./learned/policy.ts")).loadLearnedTenantPolicy(learnedDir(spec), options);
   const p = parsePolicySpec(spec);
-  if (p.kind === "module") throw new PolicyModuleUnsupportedError("tenant", p.path, tenantPolicyNames());
+  if (p.kind === "module") {
+    // issue 5: a user module by path (policies/loadModule.ts, loaded lazily: it needs node:fs)
+    const { loadTenantPolicyModule } = await import("./loadModule.ts");
+    return loadTenantPolicyModule(spec.trim(), p, options);
+  }
   return createTenantPolicy(p.name, options);
 }
 
@@ -215,9 +211,24 @@ export async function resolveDevicePolicy(
   spec: string,
   options?: Record<string, unknown>,
 ): Promise<DevicePolicy> {
+  if (spec.trim().startsWith(LEARNED_PREFIX))
+    return (await import("./learned/policy.ts")).loadLearnedDevicePolicy(learnedDir(spec));
   const p = parsePolicySpec(spec);
-  if (p.kind === "module") throw new PolicyModuleUnsupportedError("device", p.path, devicePolicyNames());
+  if (p.kind === "module") {
+    const { loadDevicePolicyModule } = await import("./loadModule.ts");
+    return loadDevicePolicyModule(spec.trim(), p, options);
+  }
   return createDevicePolicy(p.name, options);
+}
+
+/** `learned:DIR` names the training run in DIR (sfl-market train --out DIR). */
+const LEARNED_PREFIX = "learned:";
+
+function learnedDir(spec: string): string {
+  const dir = spec.trim().slice(LEARNED_PREFIX.length);
+  if (dir === "")
+    throw new Error('"learned:" needs a directory: learned:DIR (the --out of sfl-market train)');
+  return dir;
 }
 
 /** The known name nearest to `name` (edit distance <= 2, case-insensitive), if any. */
