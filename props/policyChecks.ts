@@ -17,8 +17,8 @@ import type {
   TenantPolicy,
   TenantView,
 } from "../policies/types.ts";
-import { logUniformArb, type MarketArbOptions, pricedMarketArb, toPlain } from "./arbitraries.ts";
-import type { PropertyResult } from "./runner.ts";
+import { logUniformArb, type MarketArbOptions, pricedMarketArb } from "./arbitraries.ts";
+import { type PropertyResult, propertyResult } from "./runner.ts";
 
 /**
  * Checks for a user's own policy (docs/plugins.md; `sfl-market check` runs them): fast-check
@@ -498,21 +498,7 @@ export async function runAsyncProperty(
     numRuns: params.numRuns ?? 100,
     path: params.path,
   });
-  const ms = performance.now() - t0;
-  if (!details.failed) return { name, passed: true, numRuns: details.numRuns, seed: details.seed, ms };
-  const ce = details.counterexample;
-  const e = details.errorInstance;
-  return {
-    name,
-    passed: false,
-    numRuns: details.numRuns,
-    seed: details.seed,
-    path: details.counterexamplePath ?? undefined,
-    counterexample: ce === null ? undefined : toPlain(ce.length === 1 ? ce[0] : ce),
-    error: e instanceof Error ? e.message : e === null || e === undefined ? "property failed" : String(e),
-    numShrinks: details.numShrinks,
-    ms,
-  };
+  return propertyResult(name, details, performance.now() - t0);
 }
 
 let tinyCompiled: Compiled | null = null;

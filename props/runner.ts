@@ -56,7 +56,15 @@ export function runProperty(
     numRuns: params.numRuns ?? 100,
     path: params.path,
   });
-  const ms = performance.now() - t0;
+  return propertyResult(name, details, performance.now() - t0);
+}
+
+/** A PropertyResult from fast-check's run details: replayable by seed and path when it failed. */
+export function propertyResult<Ts extends unknown[]>(
+  name: string,
+  details: fc.RunDetails<Ts>,
+  ms: number,
+): PropertyResult {
   if (!details.failed) return { name, passed: true, numRuns: details.numRuns, seed: details.seed, ms };
   const ce = details.counterexample;
   const e = details.errorInstance;
