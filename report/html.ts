@@ -146,7 +146,9 @@ function summaryTable(blocks: TenantBlock[], styles: Map<string, SeriesStyle>): 
       const s = r.speedupOfPrince;
       const cls = s === null || s === 1 ? "" : s > 1 ? ` class="good"` : ` class="bad"`;
       const timeCls = best !== null && r.medianTime === best ? ` class="best"` : "";
-      const misses = r.misses.map(([why, n]) => `${why} ×${n}`).join(", ");
+      const misses =
+        r.misses.map(([why, n]) => `${why} ×${n}`).join(", ") +
+        (r.missedGap !== null ? `; median final loss gap ${value(r.missedGap)}` : "");
       rows.push(
         `<tr><td class="l">${swatch(styles.get(r.policy))}${h(r.policy)}</td><td>${h(c.met)}</td>` +
           `<td${timeCls}>${h(c.time)}</td><td>${h(c.rounds)}</td><td>${h(c.spend)}</td>` +

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { princeOf, renderTable, summarise, tableBlocks } from "./table.ts";
+import { missKind, princeOf, renderTable, summarise, tableBlocks } from "./table.ts";
 import { syntheticComparison } from "./testData.ts";
 import type { ComparisonData, TenantOutcome } from "./types.ts";
 
@@ -171,6 +171,7 @@ describe("tableBlocks", () => {
       medianRounds: null,
       misses: [["deadline", 3]],
     });
+    expect(neverA.missedGap).toBe(0.5);
     // Tenant C is not in the scenario: its type comes from the results, target and deadline are unknown.
     expect(blocks[2]).toMatchObject({ tenant: "C", type: "bert", target: null, deadline: null });
   });
@@ -207,5 +208,23 @@ describe("renderTable", () => {
   it("handles no tenants and no results", () => {
     const text = renderTable(data({ results: [], scenario: { name: "s", devices: 0, tenants: [] } }));
     expect(text).toContain("(no tenants)");
+  });
+});
+
+describe("misses are grouped by the kind of reason", () => {
+  it("runs that missed for the same reason with different numbers count together", () => {
+    const gap = (seed: number, g: number) =>
+      run("uniform", "A", seed, null, {
+        finalGap: g,
+        reason: `deadline passed (T = 100 s after its start) with loss gap ${g} > target 0.02 after ${seed * 10} rounds`,
+      });
+    const blocks = tableBlocks(data({ results: [run("prince", "A", 1, 10), gap(1, 0.4), gap(2, 0.8)] }));
+    const row = blocks[0].rows.find((r) => r.policy === "uniform")!;
+    expect(row.misses).toEqual([["deadline passed", 2]]);
+    expect(row.missedGap).toBeCloseTo(0.6, 12);
+    expect(missKind("no device holding image data finishes a round within W = 0.001 s")).toBe(
+      "no device holding image data finishes a round within W = 0.001 s",
+    );
+    expect(missKind("left out: no data")).toBe("left out");
   });
 });

@@ -92,8 +92,13 @@ export interface TableRow {
   medianRounds: number | null;
   medianSpend: number | null;
   speedupOfPrince: number | null;
-  /** Why runs missed the target: reason and how many runs, most frequent first. */
+  /**
+   * Why runs missed the target: the kind of reason (its leading clause, e.g. "deadline passed"; the
+   * full text, with the run's numbers, is in the results) and how many runs, most frequent first.
+   */
   misses: [string, number][];
+  /** Median final loss gap over the runs that missed (null if none, or none has a gap). */
+  missedGap: number | null;
 }
 
 export interface TenantBlock {
@@ -153,10 +158,12 @@ export function tableBlocks(data: ComparisonData): TenantBlock[] {
       const met = runs.filter((r) => metTime(r) !== null);
       const s = given.get(key(policy, tenant)) ?? computed.get(key(policy, tenant))!;
       const misses = new Map<string, number>();
+      const missedGaps: number[] = [];
       for (const r of runs) {
         if (metTime(r) === null) {
-          const why = r.reason ?? (r.met ? "no time recorded" : "not met");
+          const why = missKind(r.reason ?? (r.met ? "no time recorded" : "not met"));
           misses.set(why, (misses.get(why) ?? 0) + 1);
+          if (r.finalGap !== null && Number.isFinite(r.finalGap)) missedGaps.push(r.finalGap);
         }
       }
       return {
@@ -169,6 +176,7 @@ export function tableBlocks(data: ComparisonData): TenantBlock[] {
         medianSpend: median(met.map((r) => r.spend)),
         speedupOfPrince: s.speedupOfPrince,
         misses: [...misses].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)),
+        missedGap: median(missedGaps),
       };
     });
     return {
@@ -245,4 +253,9 @@ export function renderTable(data: ComparisonData): string {
   });
   out.push(...TABLE_NOTES);
   return `${out.join("\n")}\n`;
+}
+
+/** The leading clause of a miss reason: the words before its first parenthesis, "with" or colon. */
+export function missKind(reason: string): string {
+  return reason.split(/ \(| with |: /)[0].trim() || reason;
 }
