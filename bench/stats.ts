@@ -1,9 +1,6 @@
-/** Small helpers for benchmarks: medians of repeated wall-clock timings and memory readings. */
-export function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const n = s.length;
-  return n % 2 ? s[(n - 1) / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
-}
+import { median as medianOrNull } from "../report/stats.ts";
+
+/** Small helpers for benchmarks: repeated wall-clock timings and memory readings. */
 
 /** Runs `fn` `runs` times after `warmup` untimed runs; returns the times in ms and the last result. */
 export function timeRuns<T>(fn: () => T, runs: number, warmup = 1): { ms: number[]; result: T } {
@@ -20,4 +17,9 @@ export function timeRuns<T>(fn: () => T, runs: number, warmup = 1): { ms: number
 
 export function mib(bytes: number): string {
   return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+}
+
+/** The median of non-empty timings (report/stats.ts computes it). */
+export function median(xs: number[]): number {
+  return medianOrNull(xs) ?? Number.NaN;
 }

@@ -448,7 +448,7 @@ function generic(m: MarketInstance, prices: Float64Array, i: number, nuHint?: nu
     }
     nu = Math.exp(hi);
   }
-  const spendAt = fill(nu);
+  fill(nu); // q at the final multiplier (the bisection's last trial may have been another nu)
   const out = new Float64Array(N);
   let spend = 0;
   let dual = 0;
@@ -463,7 +463,6 @@ function generic(m: MarketInstance, prices: Float64Array, i: number, nuHint?: nu
   dual -= nu * B;
   const objective = objectiveOf(m, i, q);
   const gap = budgetBinds ? Math.max(0, (objective - dual) / objective) : 0;
-  void spendAt;
   return {
     prices: out,
     participation: q,

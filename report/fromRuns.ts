@@ -91,25 +91,10 @@ export function comparisonData(args: {
     summary,
     trajectories,
     distributions,
-    bound: {
-      spearman: spearman(
-        points.map((p) => p.predicted),
-        points.map((p) => p.measured),
-      ),
-      n: points.length,
+    bound: boundSummary(
       points,
-      perTenant: tenants.map((t) => {
-        const mine = points.filter((p) => p.tenant === t.name);
-        return {
-          tenant: t.name,
-          spearman: spearman(
-            mine.map((p) => p.predicted),
-            mine.map((p) => p.measured),
-          ),
-          n: mine.length,
-        };
-      }),
-    },
+      tenants.map((t) => t.name),
+    ),
     notes: notesFor(
       results,
       [...args.policies],
@@ -160,4 +145,22 @@ function notesFor(
   }
   for (const run of runs) for (const w of run.warnings) notes.push(`${run.policy}, seed ${run.seed}: ${w}`);
   return notes;
+}
+
+/** The bound's rank correlation with measured rounds: pooled, and within each tenant. */
+export function boundSummary(points: BoundPoint[], tenants: readonly string[]): ComparisonData["bound"] {
+  const rho = (ps: BoundPoint[]) =>
+    spearman(
+      ps.map((p) => p.predicted),
+      ps.map((p) => p.measured),
+    );
+  return {
+    spearman: rho(points),
+    n: points.length,
+    points,
+    perTenant: tenants.map((tenant) => {
+      const mine = points.filter((p) => p.tenant === tenant);
+      return { tenant, spearman: rho(mine), n: mine.length };
+    }),
+  };
 }

@@ -1,4 +1,5 @@
-import { spearman, summarise } from "./table.ts";
+import { boundSummary } from "./fromRuns.ts";
+import { summarise } from "./table.ts";
 import type { BoundPoint, ComparisonData, Distribution, TenantOutcome, Trajectory } from "./types.ts";
 
 /**
@@ -111,14 +112,7 @@ export function syntheticComparison(
     summary: summarise(results, policies, tenantNames),
     trajectories,
     distributions,
-    bound: {
-      spearman: spearman(
-        points.map((p) => p.predicted),
-        points.map((p) => p.measured),
-      ),
-      n: points.length,
-      points,
-    },
+    bound: boundSummary(points, tenantNames),
     notes: [
       "proportional beats PRINCE on bert-reviews: its data weights are nearly uniform, so the per-device prices buy little.",
       "greedy-topk never meets bert-reviews' target: FedAvg over the top devices converges to a biased point.",
