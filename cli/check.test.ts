@@ -1,10 +1,11 @@
-// End-to-end tests of `sfl-market check`: the real binary in a child process, on the examples, a
-// built-in policy and the misbehaving fixtures under cli/fixtures/.
+// End-to-end tests of `sfl-market check`, in-process through main (cli/testCli.ts; the first one runs
+// the real binary in a child process), on the examples, a built-in policy and the misbehaving
+// fixtures under cli/fixtures/.
 import { describe, expect, it } from "vitest";
 import type { Io } from "./command.ts";
 import { check as checkCommand } from "./commands/check.ts";
 import { main } from "./main.ts";
-import { TIMEOUT as CLI_TIMEOUT, cli, expectNoStack } from "./testCli.ts";
+import { TIMEOUT as CLI_TIMEOUT, cli, expectNoStack, spawnCli } from "./testCli.ts";
 
 const TIMEOUT = 2 * CLI_TIMEOUT;
 const check = (args: string[]) => cli(["check", ...args]);
@@ -33,7 +34,7 @@ describe.concurrent("sfl-market check: good policies pass (exit 0)", () => {
   it(
     "the tenant pricing example: every property and both episode checks",
     async () => {
-      const r = await check(["--policy", "./examples/my-pricing.ts", "--runs", "30"]);
+      const r = await spawnCli(["check", "--policy", "./examples/my-pricing.ts", "--runs", "30"]);
       expect(r.code, r.stdout + r.stderr).toBe(0);
       expectNoStack(r);
       expect(r.stdout.split("\n")[0]).toBe(

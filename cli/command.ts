@@ -11,6 +11,12 @@ export interface Io {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** True when standard error is a terminal (progress bars redraw in place only then). */
   readonly errIsTTY?: boolean;
+  /**
+   * Listens for an interrupt (Ctrl-C: SIGINT, or SIGTERM) while a long command runs, so it can stop
+   * and keep what it completed; returns the function that stops listening. Without a listener, an
+   * interrupt ends the process as usual. Absent: the command cannot be interrupted (tests).
+   */
+  readonly onInterrupt?: (handler: () => void) => () => void;
 }
 
 export interface Command {
@@ -36,10 +42,36 @@ export const EXIT_FAILURE = 1;
 /** Bad input or usage: nothing was computed. */
 export const EXIT_USAGE = 2;
 
+/** Exit code of a process ended by SIGINT, as shells report it (128 + 2). */
+export const EXIT_INTERRUPTED = 130;
+
 /** The real terminal. */
 export const processIo: Io = {
   out: (text) => void process.stdout.write(text),
   err: (text) => void process.stderr.write(text),
   env: process.env,
   errIsTTY: process.stderr.isTTY === true,
+  onInterrupt: listenForSignals,
 };
+
+/**
+ * The first SIGINT or SIGTERM calls `handler` (the command stops at its next step and writes what it
+ * has); a second one ends the process at once, as an impatient user expects.
+ */
+function listenForSignals(handler: () => void): () => void {
+  let seen = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (seen) {
+      process.stderr.write(`\n${signal} again: stopping now, without writing\n`);
+      process.exit(EXIT_INTERRUPTED);
+    }
+    seen = true;
+    handler();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return () => {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  };
+}

@@ -1,11 +1,12 @@
-// End-to-end tests of `sfl-market compare`: the real binary in a child process, as a user runs it.
+// End-to-end tests of `sfl-market compare`, in-process through main (cli/testCli.ts); the first test
+// also runs the real binary in a child process and expects the same bytes.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { presetInput } from "../env/presets.ts";
 import { tenantPolicyNames } from "../policies/registry.ts";
-import { TIMEOUT as CLI_TIMEOUT, cli, expectNoStack, ROOT } from "./testCli.ts";
+import { TIMEOUT as CLI_TIMEOUT, cli, expectNoStack, ROOT, spawnCli } from "./testCli.ts";
 
 // a tiny comparison takes ~1 s after tsx has compiled the CLI
 const TIMEOUT = 2 * CLI_TIMEOUT;
@@ -87,9 +88,10 @@ describe.concurrent("sfl-market compare --json / --report", () => {
     async () => {
       const d = subdir("same");
       const base = ["--preset", "tiny", "--seeds", "2", "--policies", policies.join(",")];
-      // one run with the progress display, one without: only stderr may differ
+      // one run of the real binary with the progress display, one in-process without: only stderr
+      // may differ
       const [a, b] = await Promise.all([
-        compare([...base, "--json", join(d, "a.json")]),
+        spawnCli(["compare", ...base, "--json", join(d, "a.json")]),
         compare([...base, "--json", join(d, "b.json"), "--quiet"]),
       ]);
       for (const r of [a, b]) {

@@ -1,4 +1,5 @@
-// End-to-end tests of `sfl-market scenario`: the real binary in a child process, as a user runs it.
+// End-to-end tests of `sfl-market scenario`, in-process through main (cli/testCli.ts); writing the
+// first preset runs the real binary in a child process, as a user does.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { PRESET_NAMES, presetInput } from "../env/presets.ts";
 import type { ScenarioSummary } from "./commands/scenario.ts";
-import { expectNoStack, cli as runCli, TIMEOUT } from "./testCli.ts";
+import { expectNoStack, cli as runCli, spawnCli, TIMEOUT } from "./testCli.ts";
 
 const cli = (args: string[]) => runCli(["scenario", ...args]);
 
@@ -28,7 +29,11 @@ describe.concurrent("sfl-market scenario --preset / --validate", () => {
       async () => {
         const d = subdir(preset);
         const file = join(d, `${preset}.json`);
-        const w = await cli(["--preset", preset, "--out", file]);
+        // the first preset through the real binary
+        const w =
+          preset === PRESET_NAMES[0]
+            ? await spawnCli(["scenario", "--preset", preset, "--out", file])
+            : await cli(["--preset", preset, "--out", file]);
         expect(w.code).toBe(0);
         expect(w.stdout).toBe("");
         expect(w.stderr).toContain(file);

@@ -1,4 +1,5 @@
-// End-to-end tests: the real `sfl-market` binary in a child process, as a user runs it.
+// End-to-end tests of `sfl-market solve`, in-process through main (cli/testCli.ts); the first one
+// runs the real binary in a child process, as a user does.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMarket } from "../market/instance.ts";
 import { waterFill } from "../market/waterFill.ts";
 import type { SolveJson } from "./solveReport.ts";
-import { cli, expectNoStack, ROOT, TIMEOUT } from "./testCli.ts";
+import { cli, expectNoStack, ROOT, spawnCli, TIMEOUT } from "./testCli.ts";
 
 const EXAMPLE = "examples/market.json";
 
@@ -14,7 +15,7 @@ describe.concurrent("sfl-market solve", () => {
   it(
     "--json prints one object whose participation is the devices' exact response to its prices",
     async () => {
-      const r = await cli(["solve", EXAMPLE, "--json"]);
+      const r = await spawnCli(["solve", EXAMPLE, "--json"]);
       expect(r.stderr).toBe("");
       expect(r.code).toBe(0);
       expect(r.stdout.trimEnd().split("\n")).toHaveLength(1);

@@ -1,10 +1,10 @@
-// End-to-end tests of user policies loaded by path in `sfl-market compare`: the real binary in a
-// child process, with the examples and the misbehaving fixtures under cli/fixtures/.
+// End-to-end tests of user policies loaded by path in `sfl-market compare`, in-process through main
+// (cli/testCli.ts), with the examples and the misbehaving fixtures under cli/fixtures/.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TIMEOUT as CLI_TIMEOUT, cli, expectNoStack } from "./testCli.ts";
+import { TIMEOUT as CLI_TIMEOUT, cli, expectNoStack, spawnCli } from "./testCli.ts";
 
 const TIMEOUT = 2 * CLI_TIMEOUT;
 const compare = (args: string[]) => cli(["compare", "--preset", "tiny", "--quiet", ...args]);
@@ -180,7 +180,23 @@ describe.concurrent("a policy module that cannot be used: exit 2 before any run,
     async () => {
       const file = join(dir, "syntax.ts");
       writeFileSync(file, "export default function () {}\nexport const x: number = ;\n");
-      const r = await expectBadModule(`prince,${file}`, `policy module "${file}" failed to import: `);
+      // through the binary, whose TypeScript loader (tsx) reports the location
+      const out = join(mkdtempSync(join(dir, "bad-")), "out.json");
+      const r = await spawnCli([
+        "compare",
+        "--preset",
+        "tiny",
+        "--quiet",
+        "--seeds",
+        "1",
+        "--policies",
+        `prince,${file}`,
+        "--json",
+        out,
+      ]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`policy module "${file}" failed to import: `);
+      expect(existsSync(out)).toBe(false);
       const line = r.stderr.split("\n")[0];
       expect(line).toMatch(/syntax\.ts:2:\d+: ERROR: /);
     },
