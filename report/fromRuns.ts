@@ -1,6 +1,6 @@
 import type { ComparisonRun } from "../agents/comparison.ts";
 import type { Compiled } from "../env/compile.ts";
-import { median, spearman } from "./stats.ts";
+import { median, pushAll, spearman } from "./stats.ts";
 import { summarise } from "./table.ts";
 import type { BoundPoint, ComparisonData, Distribution, TenantOutcome, Trajectory } from "./types.ts";
 
@@ -61,8 +61,8 @@ export function comparisonData(args: {
     for (const [tenant, s] of run.samples) {
       const key = `${run.policy}\u0000${tenant}`;
       const acc = pooled.get(key) ?? { prices: [], participation: [] };
-      acc.prices.push(...s.prices);
-      acc.participation.push(...s.participation);
+      pushAll(acc.prices, s.prices);
+      pushAll(acc.participation, s.participation);
       pooled.set(key, acc);
     }
   }

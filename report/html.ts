@@ -1,5 +1,5 @@
 import { coefficient, DASH, escapeXml, value } from "./format.ts";
-import { quantile } from "./stats.ts";
+import { maxOf, minOf, quantile } from "./stats.ts";
 import {
   type BarGroup,
   barChart,
@@ -139,7 +139,7 @@ function summaryTable(blocks: TenantBlock[], styles: Map<string, SeriesStyle>): 
     const times = b.rows
       .map((r) => r.medianTime)
       .filter((t): t is number => t !== null && Number.isFinite(t));
-    const best = times.length > 0 ? Math.min(...times) : null;
+    const best = times.length > 0 ? minOf(times) : null;
     if (b.rows.length === 0) rows.push(`<tr><td class="l" colspan="7">no policies</td></tr>`);
     for (const r of b.rows) {
       const c = rowCells(r);
@@ -262,7 +262,7 @@ function timeFigure(
   const times = blocks
     .flatMap((b) => b.rows.map((r) => r.medianTime))
     .filter((t): t is number => t !== null && t > 0);
-  const logY = times.length > 1 && Math.max(...times) / Math.min(...times) > 50;
+  const logY = times.length > 1 && maxOf(times) / minOf(times) > 50;
   const svg = barChart({
     id: "fig-time",
     width: 1040,
@@ -299,7 +299,7 @@ function distributionFigure(
   }
   const positive = samples.filter((x) => x > 0);
   const zeros = samples.length - positive.length;
-  const spread = positive.length > 0 ? Math.max(...positive) / Math.min(...positive) : 1;
+  const spread = positive.length > 0 ? maxOf(positive) / minOf(positive) : 1;
   const logY = which === "prices" && spread > 100;
   const groups = tenants.map((tenant) => ({
     label: tenant,

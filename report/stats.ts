@@ -3,6 +3,28 @@
  * values are left out rather than allowed to turn a whole summary into NaN.
  */
 
+// Math.min(...xs) and push(...xs) pass every element as an argument and overflow the stack for a
+// few hundred thousand elements (a stress comparison's samples): these loop instead.
+
+/** The smallest of xs (Infinity if empty), as Math.min(...xs) without the argument limit. */
+export function minOf(xs: Iterable<number>): number {
+  let m = Number.POSITIVE_INFINITY;
+  for (const x of xs) if (x < m || Number.isNaN(x)) m = x;
+  return m;
+}
+
+/** The largest of xs (-Infinity if empty), as Math.max(...xs) without the argument limit. */
+export function maxOf(xs: Iterable<number>): number {
+  let m = Number.NEGATIVE_INFINITY;
+  for (const x of xs) if (x > m || Number.isNaN(x)) m = x;
+  return m;
+}
+
+/** Appends every element of `from` to `to`, as to.push(...from) without the argument limit. */
+export function pushAll<T>(to: T[], from: Iterable<T>): void {
+  for (const x of from) to.push(x);
+}
+
 function finiteSorted(xs: readonly number[]): number[] {
   return xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
 }

@@ -1,5 +1,5 @@
 import { coord, escapeXml, tickLabel } from "./format.ts";
-import { quantile } from "./stats.ts";
+import { maxOf, minOf, quantile } from "./stats.ts";
 
 /**
  * Small chart primitives that return SVG strings: a line chart (optionally log y), a grouped bar
@@ -84,7 +84,7 @@ function snap125(v: number, up: boolean): number {
   const e = Math.floor(Math.log10(v));
   const candidates = [-1, 0, 1].flatMap((d) => STEPS_125.map((m) => clean(m * 10 ** (e + d))));
   const ok = candidates.filter((c) => (up ? c >= v * (1 - 1e-9) : c <= v * (1 + 1e-9)));
-  return up ? Math.min(...ok) : Math.max(...ok);
+  return up ? minOf(ok) : maxOf(ok);
 }
 
 /**
@@ -398,11 +398,11 @@ export function lineChart(o: LineChartOptions): string {
   const ysAll = all.map((p) => p[1]);
   const hLine = o.hLine && ok(o.hLine.y) ? o.hLine : undefined;
   if (hLine) ysAll.push(hLine.y);
-  const xmin = Math.min(0, ...xsAll);
-  const xmax = Math.max(...xsAll);
+  const xmin = Math.min(0, minOf(xsAll));
+  const xmax = maxOf(xsAll);
   const xa = linearAxis(xmin, xmax);
-  const ymin = Math.min(...ysAll);
-  const ymax = Math.max(...ysAll);
+  const ymin = minOf(ysAll);
+  const ymax = maxOf(ysAll);
   // Pad the log range a little so a line ending on the target is not drawn on the frame.
   const ya = log ? logAxis(ymin / 1.3, ymax * 1.1) : linearAxis(Math.min(0, ymin), ymax);
   out.push(yAxisMarks(f, ya, o.yLabel), xAxisMarks(f, xa, o.xLabel), frameBox(f));
@@ -499,8 +499,8 @@ export function barChart(o: BarChartOptions): string {
     values.length === 0
       ? { ...linearAxis(0, 1), ticks: [] }
       : log
-        ? logAxis(Math.min(...values) / 3, Math.max(...values))
-        : linearAxis(0, Math.max(...values));
+        ? logAxis(minOf(values) / 3, maxOf(values))
+        : linearAxis(0, maxOf(values));
   out.push(yAxisMarks(f, ya, o.yLabel), frameBox(f));
   const groupW = f.w / o.groups.length;
   const baseY = f.y0 + f.h;
@@ -605,9 +605,7 @@ export function boxPlot(o: BoxPlotOptions): string {
     out.push(frameBox(f), noData(f, "no samples"), "</svg>");
     return out.join("");
   }
-  const ya = log
-    ? logAxis(Math.min(...ends), Math.max(...ends))
-    : linearAxis(Math.min(0, ...ends), Math.max(...ends));
+  const ya = log ? logAxis(minOf(ends), maxOf(ends)) : linearAxis(Math.min(0, minOf(ends)), maxOf(ends));
   out.push(yAxisMarks(f, ya, o.yLabel), frameBox(f));
   const groupW = f.w / groups.length;
   const baseY = f.y0 + f.h;
@@ -743,7 +741,7 @@ export function scatterLogLog(o: ScatterOptions): string {
     return out.join("");
   }
   const vals = pts.flatMap((p) => [p.x, p.y]);
-  const axis = logAxis(Math.min(...vals), Math.max(...vals));
+  const axis = logAxis(minOf(vals), maxOf(vals));
   out.push(yAxisMarks(f, axis, o.yLabel), xAxisMarks(f, axis, o.xLabel), frameBox(f));
   out.push(line(f.x0, f.y0 + f.h, f.x0 + f.w, f.y0, "#555555", ` stroke-dasharray="5 4"`));
   out.push(text(f.x0 + 0.85 * f.w + 8, f.y0 + 0.15 * f.h + 6, "y = x", { size: 10, fill: "#555555" }));

@@ -292,7 +292,7 @@ export class Trainer {
       const list = traj.get(name) ?? [];
       if (list.length > 0) list[list.length - 1].done = true;
       const pend = this.#pending.get(name) ?? [];
-      pend.push(...list);
+      for (const x of list) pend.push(x); // one per market step: no spread (stack limit)
       this.#pending.set(name, pend);
       const t = state.tenants.find((x) => x.name === name)!;
       const st = stats.get(name) ?? { ret: 0, steps: 0, vr: 0, vrInf: false, act: [0, 0, 0] };
