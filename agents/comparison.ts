@@ -28,6 +28,8 @@ export interface ComparisonOptions {
   readonly policyTimeoutMs?: number;
   /** Every market event of every run, with the run it belongs to (for progress and logs). */
   readonly onEvent?: (run: RunId, e: MarketEvent) => void;
+  /** Stops the comparison (the run in progress fails with EpisodeCancelled; earlier runs are kept). */
+  readonly signal?: AbortSignal;
 }
 
 /** A policy of a comparison: a registry spec, or a name and a factory called once per run. */
@@ -87,7 +89,12 @@ async function runOne(opts: ComparisonOptions, spec: ComparisonPolicy, run: RunI
     marketEvents(
       opts.compiled,
       { tenant: () => instance },
-      { seed: run.seed, maxTime: opts.maxTime, policyTimeoutMs: opts.policyTimeoutMs },
+      {
+        seed: run.seed,
+        maxTime: opts.maxTime,
+        policyTimeoutMs: opts.policyTimeoutMs,
+        signal: opts.signal,
+      },
     ).pipe(
       tap((e) => {
         opts.onEvent?.(run, e);

@@ -39,7 +39,8 @@ export function marketEvents(
     const cancel = new AbortController();
     runEpisode(compiled, policies, {
       ...opts,
-      signal: cancel.signal,
+      // the caller's signal (an interrupted command) cancels too
+      signal: opts.signal ? AbortSignal.any([opts.signal, cancel.signal]) : cancel.signal,
       onEvent: (e) => {
         if (live) subscriber.next(e);
       },

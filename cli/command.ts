@@ -35,6 +35,14 @@ export class UsageError extends Error {
   override readonly name = "UsageError";
 }
 
+/**
+ * A file or directory given on the command line that cannot be used (missing, a directory where a
+ * file is needed, not writable): exit 2 with the message, a sentence naming the path and what to do.
+ */
+export class BadPathError extends Error {
+  override readonly name = "BadPathError";
+}
+
 /** Exit codes of the CLI (docs/cli.md). */
 export const EXIT_OK = 0;
 /** The run finished but its result is not acceptable (e.g. not converged), or an unexpected failure. */

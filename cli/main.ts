@@ -1,5 +1,6 @@
 import { InputError } from "../market/errors.ts";
 import {
+  BadPathError,
   type Command,
   EXIT_FAILURE,
   EXIT_OK,
@@ -15,7 +16,8 @@ import { version } from "./version.ts";
  * `sfl-market COMMAND [args]`: finds the command in the registry, runs it and turns what it
  * throws into an exit code, so commands only compute and print:
  *   UsageError -> 2, one line and the command's usage; InputError -> 2, one `path: message` line
- *   per issue; anything else -> 1, the message (the stack too when SFL_DEBUG=1).
+ *   per issue; BadPathError -> 2, its sentence; anything else -> 1, the message (the stack too when
+ *   SFL_DEBUG=1).
  * Nothing is written to stdout on an error. `io` and `registry` are parameters for tests.
  */
 export async function main(
@@ -72,6 +74,10 @@ function report(command: Command, e: unknown, io: Io): number {
   const prefix = `sfl-market ${command.name}`;
   if (e instanceof UsageError) {
     io.err(`${prefix}: ${e.message}\n\n${command.usage}\n`);
+    return EXIT_USAGE;
+  }
+  if (e instanceof BadPathError) {
+    io.err(`${prefix}: ${e.message}\n`);
     return EXIT_USAGE;
   }
   if (e instanceof InputError) {

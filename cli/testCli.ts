@@ -26,6 +26,8 @@ export interface CliOptions {
   readonly cwd?: string;
   /** Called with a function that interrupts the run as Ctrl-C would, once the command listens. */
   readonly onInterruptible?: (interrupt: () => void) => void;
+  /** Sees every write to stderr as it happens (e.g. to interrupt after a progress line). */
+  readonly onErr?: (text: string) => void;
 }
 
 // One in-process run at a time: a run changes the process's working directory and environment,
@@ -61,6 +63,7 @@ async function runInProcess(args: readonly string[], env: Record<string, string>
     },
     err: (t) => {
       stderr += t;
+      opts.onErr?.(t);
     },
     env: { ...process.env },
     errIsTTY: false,

@@ -1,4 +1,3 @@
-import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { runComparison } from "../../agents/comparison.ts";
 import { compileScenario } from "../../env/compile.ts";
@@ -6,6 +5,7 @@ import { PolicyError } from "../../env/errors.ts";
 import { PRESET_NAMES, presetScenario } from "../../env/presets.ts";
 import { createRng } from "../../env/rng.ts";
 import type { Scenario } from "../../env/scenario.ts";
+import { EpisodeCancelled } from "../../env/simulation.ts";
 import { InputError } from "../../market/errors.ts";
 import { resolveTenantPolicy } from "../../policies/registry.ts";
 import { comparisonData } from "../../report/fromRuns.ts";
@@ -13,11 +13,19 @@ import { renderReport } from "../../report/html.ts";
 import { renderTable } from "../../report/table.ts";
 import type { ComparisonData } from "../../report/types.ts";
 import { nonNegativeInteger, oneOf, parseCommandArgs } from "../args.ts";
-import { type Command, EXIT_FAILURE, EXIT_OK, type Io, UsageError } from "../command.ts";
+import {
+  BadPathError,
+  type Command,
+  EXIT_FAILURE,
+  EXIT_INTERRUPTED,
+  EXIT_OK,
+  type Io,
+  UsageError,
+} from "../command.ts";
+import { checkOutput, type OutputTarget, writeOutput } from "../output.ts";
 import { progressReporter } from "../progress.ts";
 import { readScenarioFile } from "../scenarioInput.ts";
 import { version } from "../version.ts";
-import { writeFileAtomic } from "../writeAtomic.ts";
 
 export const DEFAULT_POLICIES = [
   "prince",
@@ -40,15 +48,19 @@ fine-tuning time, targets met, rounds, spend and PRINCE's speedup (baseline time
 --scenario FILE    a scenario file (JSON or YAML) instead of a preset
 --seeds N          seeds 1..N (default 5)
 --policies LIST    comma-separated policy names (default ${DEFAULT_POLICIES.join(",")})
---json OUT.json    write the results (docs/cli.md: the compare JSON contract)
+--json OUT.json    write the results (docs/cli.md: the compare JSON contract); - for stdout
+                   (the table then goes to stderr)
 --report DIR       write DIR/index.html, a self-contained report with plots
 --policy-options JSON  options per policy, e.g. '{"uniform":{"aggregation":"unbiased"}}'
                    (docs/policies.md lists each policy's options)
 --policy-timeout MS  stop when a policy takes longer than MS ms to answer (default 60000)
 --quiet            no progress display
 
-Exit codes: 0 every run completed, 1 a run failed (completed runs are still reported and
-written), 2 bad input or usage.`;
+Output paths are checked before the first run. Ctrl-C stops the run in progress; the completed
+runs are reported and written ("complete": false), and a second Ctrl-C quits at once.
+
+Exit codes: 0 every run completed, 1 a run failed or an output could not be written (completed
+runs are still reported and written), 2 bad input or usage, 130 interrupted.`;
 
 export const compare: Command = {
   name: "compare",
@@ -125,21 +137,60 @@ export interface CompareRequest {
   readonly policyOptions?: Readonly<Record<string, Record<string, unknown>>>;
   readonly quiet: boolean;
   readonly command: string;
+  /** Create the JSON's directory if missing (start: it is the report's directory). */
+  readonly createJsonDir?: boolean;
 }
 
-/** Runs the comparison, prints the table, writes the JSON and the report; returns the exit code. */
+/**
+ * Runs the comparison, prints the table, writes the JSON and the report; returns the exit code.
+ * Output paths are checked before the first run (a bad one is exit 2 with nothing run); the JSON is
+ * written before the report, so a report that cannot be built or written never costs the results;
+ * an interrupt (Ctrl-C) stops the run in progress and keeps the completed ones (`complete: false`).
+ */
 export async function compareScenario(io: Io, req: CompareRequest): Promise<number> {
+  const jsonTarget =
+    req.json === undefined
+      ? undefined
+      : await checkOutput(req.json, {
+          flag: "--json",
+          overwrite: true,
+          allowStdout: true,
+          createDirs: req.createJsonDir ?? false,
+        });
+  const reportTarget =
+    req.report === undefined
+      ? undefined
+      : await checkOutput(reportDir(req.report), {
+          flag: "--report",
+          overwrite: true,
+          createDirs: true,
+        });
+  // with --json -, standard output is the JSON's alone: the table goes to stderr
+  const print = jsonTarget?.kind === "stdout" ? io.err : io.out;
   const compiled = compileScenario(req.scenario, createRng(req.scenario.seed));
   const progress = progressReporter(io.err, io.errIsTTY === true);
-  const outcome = await runComparison({
-    compiled,
-    seeds: req.seeds,
-    policies: req.policies,
-    policyTimeoutMs: req.timeout,
-    policyOptions: req.policyOptions,
-    onEvent: req.quiet ? undefined : progress.onEvent,
+  const interrupt = new AbortController();
+  const stopListening = io.onInterrupt?.(() => {
+    if (!req.quiet) progress.done();
+    io.err("\ninterrupted: stopping the current run; the completed runs will be reported and written\n");
+    interrupt.abort();
   });
+  let outcome: Awaited<ReturnType<typeof runComparison>>;
+  try {
+    outcome = await runComparison({
+      compiled,
+      seeds: req.seeds,
+      policies: req.policies,
+      policyTimeoutMs: req.timeout,
+      policyOptions: req.policyOptions,
+      onEvent: req.quiet ? undefined : progress.onEvent,
+      signal: interrupt.signal,
+    });
+  } finally {
+    stopListening?.();
+  }
   if (!req.quiet) progress.done();
+  const interrupted = outcome.failure?.error instanceof EpisodeCancelled;
   const data = comparisonData({
     title: `PRINCE vs baselines: ${req.scenarioName}`,
     scenarioName: req.scenarioName,
@@ -156,37 +207,46 @@ export async function compareScenario(io: Io, req: CompareRequest): Promise<numb
         : {}),
     },
   });
-  io.out(renderTable(data));
-  io.out(boundLine(data));
-  for (const n of data.notes) io.out(`note: ${n}\n`);
+  print(renderTable(data));
+  print(boundLine(data));
+  for (const n of data.notes) print(`note: ${n}\n`);
   let failureText: string | null = null;
   if (outcome.failure) {
     const { run, error } = outcome.failure;
-    failureText =
-      error instanceof PolicyError || error instanceof InputError
+    failureText = interrupted
+      ? "interrupted (SIGINT or SIGTERM) during this run"
+      : error instanceof PolicyError || error instanceof InputError
         ? error.message
         : `${(error as Error)?.message ?? String(error)}`;
     io.err(
-      `error: run ${run.index + 1}/${run.total} (policy ${run.policy}, seed ${run.seed}) failed: ${failureText}\n` +
-        `${outcome.runs.length} completed runs are reported above${req.json || req.report ? " and written" : ""}.\n`,
+      `${interrupted ? "stopped" : "error"}: run ${run.index + 1}/${run.total} (policy ${run.policy}, seed ${run.seed}) ${interrupted ? "was interrupted" : `failed: ${failureText}`}\n` +
+        `${outcome.runs.length} completed runs are reported above${jsonTarget || reportTarget ? " and written" : ""}.\n`,
     );
   }
-  const writes: [string, string][] = [];
-  if (req.json)
-    writes.push([req.json, `${JSON.stringify(compareJson(data, outcome.failure, failureText))}\n`]);
-  if (req.report) {
-    await mkdir(req.report, { recursive: true });
-    writes.push([join(req.report, "index.html"), renderReport(data)]);
-  }
-  for (const [file, text] of writes) {
-    const problem = await writeFileAtomic(file, text, { overwrite: true });
+  let writeFailed = false;
+  const write = async (target: OutputTarget, text: () => string) => {
+    let problem: string | undefined;
+    try {
+      problem = await writeOutput(target, text(), io.out);
+    } catch (e) {
+      problem = `cannot build ${target.name}: ${(e as Error)?.message ?? String(e)}`;
+    }
     if (problem) {
       io.err(`error: ${problem}\n`);
-      return EXIT_FAILURE;
-    }
-    io.err(`wrote ${file}\n`);
-  }
-  return outcome.failure ? EXIT_FAILURE : EXIT_OK;
+      writeFailed = true;
+    } else if (target.kind !== "stdout") io.err(`wrote ${target.name}\n`);
+  };
+  if (jsonTarget)
+    await write(jsonTarget, () => `${JSON.stringify(compareJson(data, outcome.failure, failureText))}\n`);
+  if (reportTarget) await write(reportTarget, () => renderReport(data));
+  if (interrupted) return EXIT_INTERRUPTED;
+  return outcome.failure || writeFailed ? EXIT_FAILURE : EXIT_OK;
+}
+
+/** The report's index.html in DIR (`--report ""` is refused, not taken as the working directory). */
+function reportDir(dir: string): string {
+  if (dir === "") throw new BadPathError("--report needs a directory name");
+  return join(dir, "index.html");
 }
 
 /** `--policy-options`: a JSON object whose keys are policies of --policies and values objects. */
@@ -227,7 +287,7 @@ function boundLine(data: ComparisonData): string {
 /** The --json contract (docs/cli.md): results per policy x seed x tenant, summary per policy x tenant. */
 export function compareJson(
   data: ComparisonData,
-  failure: { run: { policy: string; seed: number } } | null,
+  failure: { run: { policy: string; seed: number }; error?: unknown } | null,
   failureText: string | null,
 ) {
   return {
@@ -236,7 +296,14 @@ export function compareJson(
     seeds: data.seeds,
     policies: data.policies,
     complete: failure === null,
-    failure: failure ? { policy: failure.run.policy, seed: failure.run.seed, message: failureText } : null,
+    failure: failure
+      ? {
+          policy: failure.run.policy,
+          seed: failure.run.seed,
+          message: failureText,
+          ...(failure.error instanceof EpisodeCancelled ? { interrupted: true } : {}),
+        }
+      : null,
     results: data.results.map((r) => ({
       policy: r.policy,
       seed: r.seed,

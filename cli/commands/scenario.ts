@@ -6,8 +6,8 @@ import { createRng } from "../../env/rng.ts";
 import type { Scenario } from "../../env/scenario.ts";
 import { oneOf, parseCommandArgs } from "../args.ts";
 import { type Command, EXIT_OK, EXIT_USAGE, type Io, UsageError } from "../command.ts";
+import { writeChecked } from "../output.ts";
 import { readScenarioFile } from "../scenarioInput.ts";
-import { writeFileAtomic } from "../writeAtomic.ts";
 
 const usage = `Usage: sfl-market scenario --preset paper|tiny|stress [--out FILE] [--force]
        sfl-market scenario --validate FILE [--json]
@@ -73,11 +73,17 @@ async function writePreset(name: PresetName, out: string | undefined, force: boo
     return EXIT_OK;
   }
   const format = isYamlName(out) ? "yaml" : "json";
-  const problem = await writeFileAtomic(out, presetText(name, format), { overwrite: force });
+  const problem = await writeChecked(
+    out,
+    { flag: "--out", overwrite: force, allowStdout: true },
+    presetText(name, format),
+    io.out,
+  );
   if (problem !== undefined) {
     io.err(`sfl-market scenario: ${problem}\n`);
     return EXIT_USAGE;
   }
+  if (out === "-") return EXIT_OK;
   io.err(`wrote the ${name} preset to ${out} (${format.toUpperCase()}); check your edits with\n`);
   io.err(`  sfl-market scenario --validate ${out}\n`);
   return EXIT_OK;

@@ -37,6 +37,7 @@ per-tenant table and writes DIR/index.html (the report) and DIR/results.json. Th
       policies: DEFAULT_POLICIES,
       json: join(out, "results.json"),
       report: out,
+      createJsonDir: true,
       quiet: values.quiet ?? false,
       command: ["sfl-market", "start", ...args].join(" "),
     });

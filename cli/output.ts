@@ -1,0 +1,321 @@
+import { randomBytes } from "node:crypto";
+import { constants, type Stats } from "node:fs";
+import { access, link, lstat, mkdir, open, readdir, readlink, rename, rm, stat } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
+import { BadPathError } from "./command.ts";
+
+/**
+ * Output files of the commands (--json, --report, --out): checked before any work, written so that
+ * a kill at any instant leaves the old file or the new one, never a mix, and never written over
+ * something that is not a regular file. What a path may be, and what happens (docs/cli.md,
+ * "Output files"):
+ *
+ * - `-`: standard output (stdout: the command then prints its table on stderr).
+ * - a regular file, or nothing yet: a flushed temporary file beside it, renamed over it (atomic).
+ * - a symbolic link: the same, on the file it points to (the link stays a link).
+ * - a regular file with other hard links: written in place, so every name sees the new content (the
+ *   text is complete in memory first, but a kill mid-write can leave it short).
+ * - a FIFO or a character device (/dev/null, /dev/stdout, a terminal): opened and written, never
+ *   replaced.
+ * - a directory, a block device or a socket: refused.
+ *
+ * Every problem is a sentence naming the path and what to do, never a raw EACCES or ENOTDIR.
+ */
+
+export type OutputTarget =
+  | { readonly kind: "stdout"; readonly name: string }
+  | {
+      readonly kind: "replace" | "in-place" | "stream";
+      /** As the user wrote it (messages). */
+      readonly name: string;
+      /** The file actually written (symbolic links followed). */
+      readonly file: string;
+      /** Directories to create before writing (a report directory that does not exist yet). */
+      readonly createDirs: boolean;
+    };
+
+export interface OutputRules {
+  /** The flag that named the path, for messages ("--json"). */
+  readonly flag: string;
+  /** May an existing file be replaced? (false: `--force` is needed) */
+  readonly overwrite: boolean;
+  /** Accept `-` for standard output. */
+  readonly allowStdout?: boolean;
+  /** Create missing parent directories when writing (else a missing directory is an error). */
+  readonly createDirs?: boolean;
+}
+
+const errno = (e: unknown) => (e as NodeJS.ErrnoException | undefined)?.code;
+
+const lstatOrNull = (p: string): Promise<Stats | null> =>
+  lstat(p).catch((e) => {
+    // ENOTDIR: a parent is a file; checkDirectory says which
+    if (errno(e) === "ENOENT" || errno(e) === "ENOTDIR") return null;
+    throw e;
+  });
+
+/** A sentence for a file-system error on `path`, with what the user can do about it. */
+export function fsProblem(path: string, e: unknown, doing = "write"): string {
+  const code = errno(e);
+  switch (code) {
+    case "ENOENT":
+      return `cannot ${doing} ${path}: the directory ${dirname(path)} does not exist; create it first`;
+    case "ENOTDIR":
+      return `cannot ${doing} ${path}: a part of the path before ${basename(path)} is a file, not a directory`;
+    case "EACCES":
+    case "EPERM":
+      return `cannot ${doing} ${path}: permission denied; choose a directory you can write to, or fix its permissions`;
+    case "EISDIR":
+      return `cannot ${doing} ${path}: it is a directory; give a file name`;
+    case "EROFS":
+      return `cannot ${doing} ${path}: the file system is read-only; choose another place`;
+    case "ENOSPC":
+    case "EDQUOT":
+      return `cannot ${doing} ${path}: the disk is full (or the quota is used up); free some space and run again`;
+    case "ELOOP":
+      return `cannot ${doing} ${path}: too many symbolic links (a loop?); fix the link`;
+    case "ENAMETOOLONG":
+      return `cannot ${doing} ${path}: the name is too long`;
+    case "EEXIST":
+      return `cannot ${doing} ${path}: it appeared while this command ran; pass --force to overwrite it`;
+    default:
+      return `cannot ${doing} ${path}: ${(e as Error)?.message ?? String(e)}`;
+  }
+}
+
+/** Follows symbolic links to the path that would be written (the target may not exist yet). */
+async function followLinks(path: string): Promise<{ file: string; info: Stats | null }> {
+  let file = resolve(path);
+  for (let hops = 0; hops < 40; hops++) {
+    const info = await lstatOrNull(file);
+    if (!info?.isSymbolicLink()) return { file, info };
+    file = resolve(dirname(file), await readlink(file));
+  }
+  throw Object.assign(new Error("too many symbolic links"), { code: "ELOOP" });
+}
+
+/** The nearest existing ancestor of `dir` (itself if it exists), which must be a writable directory. */
+async function checkDirectory(dir: string, name: string, create: boolean): Promise<void> {
+  let at = dir;
+  for (;;) {
+    const info = await stat(at).catch((e) => {
+      if (errno(e) === "ENOENT" || errno(e) === "ENOTDIR") return null;
+      throw e;
+    });
+    if (info) {
+      if (!info.isDirectory())
+        throw new BadPathError(
+          `cannot write ${name}: ${at} is a file, not a directory; choose another path or move the file`,
+        );
+      break;
+    }
+    if (!create)
+      throw new BadPathError(`cannot write ${name}: the directory ${dir} does not exist; create it first`);
+    const up = dirname(at);
+    if (up === at) break;
+    at = up;
+  }
+  try {
+    await access(at, constants.W_OK | constants.X_OK);
+  } catch {
+    throw new BadPathError(
+      `cannot write ${name}: permission denied in ${at}; choose a directory you can write to, or fix its permissions`,
+    );
+  }
+}
+
+/**
+ * Checks that `path` can be written under `rules` and says how it will be; throws BadPathError (exit
+ * 2) with a sentence when it cannot. Run it for every output before the command starts working.
+ */
+export async function checkOutput(path: string, rules: OutputRules): Promise<OutputTarget> {
+  if (path === "")
+    throw new BadPathError(
+      `${rules.flag} needs a file name${rules.allowStdout ? " (or - for standard output)" : ""}`,
+    );
+  if (path === "-") {
+    if (rules.allowStdout) return { kind: "stdout", name: "standard output" };
+    throw new BadPathError(`${rules.flag} - (standard output) is not supported here; give a file name`);
+  }
+  const createDirs = rules.createDirs ?? false;
+  let followed: { file: string; info: Stats | null };
+  try {
+    followed = await followLinks(path);
+  } catch (e) {
+    throw new BadPathError(fsProblem(path, e));
+  }
+  const { file, info } = followed;
+  const via = file === resolve(path) ? "" : ` (the link ${path} points to ${file})`;
+  if (info === null) {
+    await checkDirectory(dirname(file), path, createDirs);
+    await removeStaleTemps(dirname(file), [basename(file)]);
+    return { kind: "replace", name: path, file, createDirs };
+  }
+  if (info.isDirectory())
+    throw new BadPathError(`cannot write ${path}: it is a directory${via}; give a file name`);
+  if (info.isFIFO() || info.isCharacterDevice()) {
+    try {
+      await access(file, constants.W_OK);
+    } catch {
+      throw new BadPathError(`cannot write ${path}: permission denied${via}`);
+    }
+    return { kind: "stream", name: path, file, createDirs: false };
+  }
+  if (!info.isFile())
+    throw new BadPathError(
+      `cannot write ${path}: it is a ${info.isBlockDevice() ? "block device" : "socket"}${via}; outputs go to regular files, a FIFO or standard output (-)`,
+    );
+  if (!rules.overwrite) throw new BadPathError(`${path} already exists${via}; pass --force to overwrite it`);
+  if (info.nlink > 1) {
+    try {
+      await access(file, constants.W_OK);
+    } catch {
+      throw new BadPathError(`cannot write ${path}: permission denied${via}; fix its permissions`);
+    }
+    return { kind: "in-place", name: path, file, createDirs: false };
+  }
+  await checkDirectory(dirname(file), path, false);
+  await removeStaleTemps(dirname(file), [basename(file)]);
+  return { kind: "replace", name: path, file, createDirs: false };
+}
+
+/** The temporary file beside `file` that an atomic write goes through. */
+export function tempName(file: string): string {
+  return join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+}
+
+const TEMP = /^\.(.+)\.(\d+)\.[0-9a-f]{12}\.tmp$/;
+
+/** True if a process with this id exists (it may be another program: then its files are left alone). */
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return errno(e) === "EPERM";
+  }
+}
+
+/**
+ * Removes the temporary files and directories (see tempName) a killed run left in `dir`: those of
+ * processes that no longer exist, optionally only for the names in `only`. Never throws.
+ */
+export async function removeStaleTemps(dir: string, only?: readonly string[]): Promise<string[]> {
+  const removed: string[] = [];
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const n of names) {
+    const m = TEMP.exec(n);
+    if (!m || (only && !only.includes(m[1])) || alive(Number(m[2]))) continue;
+    try {
+      await rm(join(dir, n), { recursive: true, force: true });
+      removed.push(join(dir, n));
+    } catch {
+      // not ours to fight over: a file we cannot remove stays
+    }
+  }
+  return removed;
+}
+
+/** Writes and flushes `data` to a new file (fails if it exists). */
+async function writeNew(file: string, data: string | Uint8Array): Promise<void> {
+  const handle = await open(file, "wx");
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Writes `text` to a checked target (checkOutput); returns a sentence for the user when it cannot,
+ * else undefined. `out` receives the text for standard output. A `replace` target is atomic: the
+ * file is its old self or complete, and the temporary file is removed whatever happens.
+ */
+export async function writeOutput(
+  target: OutputTarget,
+  text: string,
+  out: (text: string) => void,
+  { overwrite }: { overwrite: boolean } = { overwrite: true },
+): Promise<string | undefined> {
+  if (target.kind === "stdout") {
+    out(text);
+    return undefined;
+  }
+  const { name, file } = target;
+  try {
+    if (target.kind === "stream") {
+      const handle = await open(file, "w");
+      try {
+        await handle.writeFile(text);
+      } finally {
+        await handle.close();
+      }
+      return undefined;
+    }
+    if (target.kind === "in-place") {
+      const handle = await open(file, "r+");
+      try {
+        const bytes = Buffer.from(text, "utf8");
+        await handle.write(bytes, 0, bytes.length, 0);
+        await handle.truncate(bytes.length);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      return undefined;
+    }
+    if (target.createDirs) await mkdir(dirname(file), { recursive: true });
+    // a replaced file that became something else since the check is left alone
+    const now = await lstatOrNull(file);
+    if (now && !now.isFile())
+      return `cannot write ${name}: it is no longer a regular file; nothing was written`;
+    if (now && !overwrite) return `${name} already exists; pass --force to overwrite it`;
+    await replaceAtomically(file, text, overwrite);
+    return undefined;
+  } catch (e) {
+    return fsProblem(name, e);
+  }
+}
+
+/** Temporary file, flushed, then renamed over `file` (or hard-linked: fails if `file` appeared). */
+async function replaceAtomically(file: string, text: string, overwrite: boolean): Promise<void> {
+  const tmp = tempName(file);
+  try {
+    await writeNew(tmp, text);
+    if (overwrite) await rename(tmp, file);
+    else {
+      try {
+        await link(tmp, file);
+      } catch (e) {
+        // file systems without hard links: check, then rename (a small race, the best they allow)
+        if (errno(e) === "EEXIST" || (await lstatOrNull(file))) throw e;
+        await rename(tmp, file);
+      }
+    }
+  } finally {
+    // never let the clean-up's own error hide the real one
+    await rm(tmp, { force: true }).catch(() => undefined);
+  }
+}
+
+/**
+ * One output of a command: check, then write. Kept as a pair so a command checks all its outputs
+ * before it starts, and writes each when its text is ready.
+ */
+export async function writeChecked(
+  path: string,
+  rules: OutputRules,
+  text: string,
+  out: (text: string) => void,
+): Promise<string | undefined> {
+  let target: OutputTarget;
+  try {
+    target = await checkOutput(path, rules);
+  } catch (e) {
+    if (e instanceof BadPathError) return e.message;
+    throw e;
+  }
+  return writeOutput(target, text, out, { overwrite: rules.overwrite });
+}
