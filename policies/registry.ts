@@ -200,7 +200,7 @@ export async function resolveTenantPolicy(
   const p = parsePolicySpec(spec);
   if (p.kind === "module") {
     // issue 5: a user module by path (policies/loadModule.ts, loaded lazily: it needs node:fs)
-    const { loadTenantPolicyModule } = await import("./loadModule.ts");
+    const { loadTenantPolicyModule } = await import("../io/loadModule.ts");
     return loadTenantPolicyModule(spec.trim(), p, options);
   }
   return createTenantPolicy(p.name, options);
@@ -215,7 +215,7 @@ export async function resolveDevicePolicy(
     return (await import("./learned/policy.ts")).loadLearnedDevicePolicy(learnedDir(spec));
   const p = parsePolicySpec(spec);
   if (p.kind === "module") {
-    const { loadDevicePolicyModule } = await import("./loadModule.ts");
+    const { loadDevicePolicyModule } = await import("../io/loadModule.ts");
     return loadDevicePolicyModule(spec.trim(), p, options);
   }
   return createDevicePolicy(p.name, options);

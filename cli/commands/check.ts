@@ -2,8 +2,8 @@ import { compileScenario } from "../../env/compile.ts";
 import { PRESET_NAMES, presetScenario } from "../../env/presets.ts";
 import { createRng } from "../../env/rng.ts";
 import type { Scenario } from "../../env/scenario.ts";
+import { loadPolicyModule, type PolicyKind, PolicyModuleError } from "../../io/loadModule.ts";
 import { InputError } from "../../market/errors.ts";
-import { loadPolicyModule, type PolicyKind, PolicyModuleError } from "../../policies/loadModule.ts";
 import {
   devicePolicies,
   parsePolicySpec,

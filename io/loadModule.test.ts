@@ -5,11 +5,16 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { InputError } from "../market/errors.ts";
 import { createMarket } from "../market/instance.ts";
-import { bestResponseDevicePolicy } from "./bestResponseDevice.ts";
+import { bestResponseDevicePolicy } from "../policies/bestResponseDevice.ts";
+import { parsePolicySpec, resolveDevicePolicy, resolveTenantPolicy } from "../policies/registry.ts";
+import {
+  deviceIndices,
+  deviceObservation,
+  marketObservation,
+  policyContext,
+} from "../policies/testObservation.ts";
+import type { TenantPolicy } from "../policies/types.ts";
 import { firstLine, loadPolicyModule, PolicyModuleError, policyModuleFile } from "./loadModule.ts";
-import { parsePolicySpec, resolveDevicePolicy, resolveTenantPolicy } from "./registry.ts";
-import { deviceIndices, deviceObservation, marketObservation, policyContext } from "./testObservation.ts";
-import type { TenantPolicy } from "./types.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "sfl-load-"));

@@ -1,17 +1,14 @@
-import { stat } from "node:fs/promises";
-import { extname, isAbsolute, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import type { AggregationRule } from "../market/aggregation.ts";
 import { InputError, type InputIssue } from "../market/errors.ts";
 import type { DevicePolicy, PolicyContext, TenantPolicy } from "./types.ts";
 
 /**
- * Loading a user's policy from a module path (the "module" form of parsePolicySpec):
- * `./my-pricing.ts`, `lib/policies.js#greedy`. docs/plugins.md states the contract; in short:
+ * What a user's policy module exports, and how a policy is built from it: the export used, the
+ * factory called with the options, the policy checked and its defaults filled in. Pure (no file
+ * system, no import): io/loadModule.ts imports the module, in this thread or in the worker that
+ * runs it (io/policyWorker.ts), and hands its exports to policyFromExports. docs/plugins.md states
+ * the contract; in short:
  *
- * - The path is resolved against the current working directory (or `cwd`); `.ts`, `.mts`, `.cts`,
- *   `.js`, `.mjs` and `.cjs` files load. TypeScript loads through the loader the process already has
- *   (the CLI registers tsx; vitest has its own) and otherwise through tsx's `tsImport`.
  * - The export used is `#exportName` if given, else the default export, else the module's only
  *   export that can be a policy (one policy object of the wanted kind, or failing that one function).
  * - An export is either a factory `(options) => policy` (or a promise of one; a class is built with
@@ -60,12 +57,6 @@ export class PolicyModuleError extends Error {
 
 export const POLICY_MODULE_EXTENSIONS = [".ts", ".mts", ".cts", ".js", ".mjs", ".cjs"] as const;
 
-export interface LoadOptions {
-  /** Directory relative paths are resolved against (default: process.cwd()). */
-  readonly cwd?: string;
-}
-
-/** A policy built from a module, with the factory that builds more (fresh instances per run). */
 export interface LoadedPolicy<P> {
   readonly kind: PolicyKind;
   readonly policy: P;
@@ -77,88 +68,8 @@ export interface LoadedPolicy<P> {
   readonly file: string;
 }
 
-/** The absolute file a module spec's path denotes (file: URLs allowed). */
-export function policyModuleFile(path: string, opts: LoadOptions = {}): string {
-  if (path.startsWith("file:")) return fileURLToPath(path);
-  return isAbsolute(path) ? path : resolve(opts.cwd ?? process.cwd(), path);
-}
-
-/** Imports a policy module and returns its exports (CommonJS interop undone); cached per file. */
-export async function importPolicyModule(
-  spec: string,
-  mod: ModuleSpec,
-  opts: LoadOptions = {},
-): Promise<{ file: string; exports: Record<string, unknown> }> {
-  const file = policyModuleFile(mod.path, opts);
-  const ext = extname(file).toLowerCase();
-  let info: Awaited<ReturnType<typeof stat>>;
-  try {
-    info = await stat(file);
-  } catch {
-    throw new PolicyModuleError(
-      "POLICY_MODULE_NOT_FOUND",
-      spec,
-      file,
-      `policy module "${spec}" not found: no file ${file}${isAbsolute(mod.path) ? "" : ` (relative paths are resolved against ${opts.cwd ?? process.cwd()})`}`,
-    );
-  }
-  if (info.isDirectory())
-    throw new PolicyModuleError(
-      "POLICY_MODULE_NOT_FOUND",
-      spec,
-      file,
-      `policy module "${spec}": ${file} is a directory; give the module file (e.g. ${mod.path.replace(/[\\/]+$/, "")}/index.ts)`,
-    );
-  if (!(POLICY_MODULE_EXTENSIONS as readonly string[]).includes(ext))
-    throw new PolicyModuleError(
-      "POLICY_MODULE_BAD_EXTENSION",
-      spec,
-      file,
-      `policy module "${spec}": cannot load a "${ext || "(none)"}" file; a policy module is ${POLICY_MODULE_EXTENSIONS.join(", ")}`,
-    );
-  let ns = cache.get(file);
-  if (!ns) {
-    const loading = importFile(file).then(interop);
-    cache.set(file, loading);
-    // a failed import is not cached, so a fixed file can be retried in the same process
-    loading.catch(() => cache.delete(file));
-    ns = loading;
-  }
-  try {
-    return { file, exports: await ns };
-  } catch (err) {
-    throw new PolicyModuleError(
-      "POLICY_MODULE_IMPORT_FAILED",
-      spec,
-      file,
-      `policy module "${spec}" failed to import: ${firstLine(err)}`,
-      err,
-    );
-  }
-}
-
-const cache = new Map<string, Promise<Record<string, unknown>>>();
-
-/**
- * Native import first, so the module shares this process's instances of the library (classes,
- * caches); tsx's tsImport when the process has no TypeScript loader, or when Node cannot place a
- * .ts file that lies outside an ESM package (tsx then reports ERR_REQUIRE_CYCLE_MODULE).
- */
-async function importFile(file: string): Promise<Record<string, unknown>> {
-  const url = pathToFileURL(file).href;
-  try {
-    return (await import(url)) as Record<string, unknown>;
-  } catch (err) {
-    const code = (err as { code?: unknown })?.code;
-    const ts = /\.[cm]?ts$/i.test(file);
-    if (!(ts && (code === "ERR_UNKNOWN_FILE_EXTENSION" || code === "ERR_REQUIRE_CYCLE_MODULE"))) throw err;
-    const { tsImport } = await import("tsx/esm/api");
-    return (await tsImport(url, import.meta.url)) as Record<string, unknown>;
-  }
-}
-
 /** A CommonJS module imported from ESM has its exports object as `default`: use that object. */
-function interop(ns: Record<string, unknown>): Record<string, unknown> {
+export function interop(ns: Record<string, unknown>): Record<string, unknown> {
   const d = ns.default;
   if (
     d !== null &&
@@ -188,7 +99,7 @@ export function firstLine(err: unknown): string {
 }
 
 /** "tenant" if x has price(), "device" if respond(), "both", or null. */
-function policyKindOf(x: unknown): PolicyKind | "both" | null {
+export function policyKindOf(x: unknown): PolicyKind | "both" | null {
   if (x === null || (typeof x !== "object" && typeof x !== "function")) return null;
   const o = x as { price?: unknown; respond?: unknown };
   const t = typeof o.price === "function";
@@ -218,7 +129,7 @@ function listExports(exports: Record<string, unknown>): string {
 }
 
 /** Picks the export to use: #name, else default, else the only candidate. */
-function pickExport(
+export function pickExport(
   spec: string,
   file: string,
   exports: Record<string, unknown>,
@@ -273,7 +184,7 @@ function pickExport(
 }
 
 /** InputError thrown by a factory, possibly from another copy of the library (tsImport). */
-function asInputError(err: unknown): readonly InputIssue[] | null {
+export function asInputError(err: unknown): readonly InputIssue[] | null {
   if (err instanceof InputError) return err.issues;
   const e = err as { code?: unknown; issues?: unknown };
   if (e && e.code === "BAD_INPUT" && Array.isArray(e.issues)) return e.issues as InputIssue[];
@@ -284,16 +195,21 @@ function asInputError(err: unknown): readonly InputIssue[] | null {
  * Loads the policy of a module spec: imports it, picks the export, builds the policy with
  * `options` and checks it is a policy of `kind` ("auto": whichever it is; an object with both
  * price() and respond() then needs an explicit kind).
+
+/**
+ * The policy of a module's `exports`: picks the export, builds the policy with `options` and checks
+ * it is a policy of `kind` ("auto": whichever it is; an object with both price() and respond() then
+ * needs an explicit kind).
  */
-export async function loadPolicyModule(
+export async function policyFromExports(
   spec: string,
-  mod: ModuleSpec,
+  file: string,
+  exports: Record<string, unknown>,
+  wanted: string | null,
   kind: PolicyKind | "auto",
   options?: Record<string, unknown>,
-  opts: LoadOptions = {},
 ): Promise<LoadedPolicy<TenantPolicy> | LoadedPolicy<DevicePolicy>> {
-  const { file, exports } = await importPolicyModule(spec, mod, opts);
-  const exportName = pickExport(spec, file, exports, mod.exportName, kind);
+  const exportName = pickExport(spec, file, exports, wanted, kind);
   const value = exports[exportName];
   const label = exportName === "default" ? "default export" : `export "${exportName}"`;
   const given = options ?? {};
@@ -420,24 +336,4 @@ function normalise(
       return inner.warnings;
     },
   } satisfies TenantPolicy;
-}
-
-/** A tenant pricing policy from a module spec (what resolveTenantPolicy does with a path). */
-export async function loadTenantPolicyModule(
-  spec: string,
-  mod: ModuleSpec,
-  options?: Record<string, unknown>,
-  opts: LoadOptions = {},
-): Promise<TenantPolicy> {
-  return (await loadPolicyModule(spec, mod, "tenant", options, opts)).policy as TenantPolicy;
-}
-
-/** A device policy from a module spec (what resolveDevicePolicy does with a path). */
-export async function loadDevicePolicyModule(
-  spec: string,
-  mod: ModuleSpec,
-  options?: Record<string, unknown>,
-  opts: LoadOptions = {},
-): Promise<DevicePolicy> {
-  return (await loadPolicyModule(spec, mod, "device", options, opts)).policy as DevicePolicy;
 }
