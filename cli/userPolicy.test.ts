@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TIMEOUT as CLI_TIMEOUT, cli, expectNoStack, spawnCli } from "./testCli.ts";
+import { TIMEOUT as CLI_TIMEOUT, cli, expectNoStack } from "./testCli.ts";
 
 const TIMEOUT = 2 * CLI_TIMEOUT;
 const compare = (args: string[]) => cli(["compare", "--preset", "tiny", "--quiet", ...args]);
@@ -107,11 +107,42 @@ const misbehaving: { fixture: string; name: string; step: number; problem: RegEx
     problem: /price for device 0 is -0\.5; prices must be >= 0/,
   },
   {
+    // in its worker thread, a promise nothing can resolve is found at once, before any timeout
     fixture: "never-settles",
     name: "never-settles",
     step: 1,
-    problem: /price\(\) did not settle within 300 ms/,
+    problem:
+      /its answer can never come: it is waiting on a promise \(or thenable\) that nothing is left to resolve/,
     extra: ["--policy-timeout", "300"],
+  },
+  // Regressions (issue 11): modules that used to take the whole process down, or hang it
+  {
+    fixture: "thenable-never",
+    name: "thenable-never",
+    step: 1,
+    problem: /its answer can never come/,
+    extra: ["--policy-timeout", "0"],
+  },
+  {
+    fixture: "exits-at-step-1",
+    name: "exits-at-step-1",
+    step: 1,
+    problem: /it ended its thread with process\.exit\(0\)/,
+  },
+  {
+    fixture: "loops-at-step-1",
+    name: "loops-at-step-1",
+    step: 1,
+    problem:
+      /did not answer within 300 ms \(an infinite loop, or a promise that never settles\?\); its worker was stopped/,
+    extra: ["--policy-timeout", "300"],
+  },
+  {
+    fixture: "throws-later",
+    name: "throws-later",
+    step: 0,
+    problem:
+      /its code raised an uncaught exception outside any answer \(a timer, a callback\?\): the model server went away/,
   },
 ];
 
@@ -180,25 +211,21 @@ describe.concurrent("a policy module that cannot be used: exit 2 before any run,
     async () => {
       const file = join(dir, "syntax.ts");
       writeFileSync(file, "export default function () {}\nexport const x: number = ;\n");
-      // through the binary, whose TypeScript loader (tsx) reports the location
-      const out = join(mkdtempSync(join(dir, "bad-")), "out.json");
-      const r = await spawnCli([
-        "compare",
-        "--preset",
-        "tiny",
-        "--quiet",
-        "--seeds",
-        "1",
-        "--policies",
-        `prince,${file}`,
-        "--json",
-        out,
-      ]);
-      expect(r.code).toBe(2);
-      expect(r.stderr).toContain(`policy module "${file}" failed to import: `);
-      expect(existsSync(out)).toBe(false);
+      // the module is imported in its worker thread, through tsx, which reports the location
+      const r = await expectBadModule(`prince,${file}`, `policy module "${file}" failed to import: `);
       const line = r.stderr.split("\n")[0];
       expect(line).toMatch(/syntax\.ts:2:\d+: ERROR: /);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "a module that calls process.exit while it is imported (regression, issue 11)",
+    async () => {
+      await expectBadModule(
+        "prince,./cli/fixtures/exits-on-import.ts",
+        'policy module "./cli/fixtures/exits-on-import.ts" could not be loaded: it ended its thread with process.exit(0)',
+      );
     },
     TIMEOUT,
   );

@@ -43,12 +43,15 @@ export function policyModuleFile(path: string, opts: LoadOptions = {}): string {
   return isAbsolute(path) ? path : resolve(opts.cwd ?? process.cwd(), path);
 }
 
-/** Imports a policy module and returns its exports (CommonJS interop undone); cached per file. */
-export async function importPolicyModule(
+/**
+ * The absolute file of a module spec, checked: it exists, is not a directory and has an extension
+ * that loads; else the PolicyModuleError that says so.
+ */
+export async function checkPolicyModuleFile(
   spec: string,
   mod: ModuleSpec,
   opts: LoadOptions = {},
-): Promise<{ file: string; exports: Record<string, unknown> }> {
+): Promise<string> {
   const file = policyModuleFile(mod.path, opts);
   const ext = extname(file).toLowerCase();
   let info: Awaited<ReturnType<typeof stat>>;
@@ -76,6 +79,16 @@ export async function importPolicyModule(
       file,
       `policy module "${spec}": cannot load a "${ext || "(none)"}" file; a policy module is ${POLICY_MODULE_EXTENSIONS.join(", ")}`,
     );
+  return file;
+}
+
+/** Imports a policy module and returns its exports (CommonJS interop undone); cached per file. */
+export async function importPolicyModule(
+  spec: string,
+  mod: ModuleSpec,
+  opts: LoadOptions = {},
+): Promise<{ file: string; exports: Record<string, unknown> }> {
+  const file = await checkPolicyModuleFile(spec, mod, opts);
   let ns = cache.get(file);
   if (!ns) {
     const loading = importFile(file).then(interop);

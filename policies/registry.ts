@@ -18,7 +18,7 @@ import { uniformOptions, uniformPolicy } from "./uniform.ts";
  * Besides the names below, resolveTenantPolicy / resolveDevicePolicy accept two more kinds of spec:
  * - `learned:DIR`, a policy trained by `sfl-market train --out DIR` (policies/learned/, loaded
  *   lazily because it brings in TensorFlow.js);
- * - a path to a user module (policies/loadModule.ts; docs/plugins.md).
+ * - a path to a user module, run in a worker thread (io/policyHost.ts; docs/plugins.md).
  */
 export interface TenantPolicyEntry {
   readonly name: string;
@@ -199,9 +199,9 @@ export async function resolveTenantPolicy(
     return (await import("./learned/policy.ts")).loadLearnedTenantPolicy(learnedDir(spec), options);
   const p = parsePolicySpec(spec);
   if (p.kind === "module") {
-    // issue 5: a user module by path (policies/loadModule.ts, loaded lazily: it needs node:fs)
-    const { loadTenantPolicyModule } = await import("../io/loadModule.ts");
-    return loadTenantPolicyModule(spec.trim(), p, options);
+    // a user module by path, run in a worker thread (io/policyHost.ts, loaded lazily: node:fs)
+    const { loadIsolatedPolicy } = await import("../io/policyHost.ts");
+    return (await loadIsolatedPolicy(spec.trim(), p, "tenant", options)).policy as TenantPolicy;
   }
   return createTenantPolicy(p.name, options);
 }
@@ -215,8 +215,8 @@ export async function resolveDevicePolicy(
     return (await import("./learned/policy.ts")).loadLearnedDevicePolicy(learnedDir(spec));
   const p = parsePolicySpec(spec);
   if (p.kind === "module") {
-    const { loadDevicePolicyModule } = await import("../io/loadModule.ts");
-    return loadDevicePolicyModule(spec.trim(), p, options);
+    const { loadIsolatedPolicy } = await import("../io/policyHost.ts");
+    return (await loadIsolatedPolicy(spec.trim(), p, "device", options)).policy as DevicePolicy;
   }
   return createDevicePolicy(p.name, options);
 }

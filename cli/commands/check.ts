@@ -2,7 +2,8 @@ import { compileScenario } from "../../env/compile.ts";
 import { PRESET_NAMES, presetScenario } from "../../env/presets.ts";
 import { createRng } from "../../env/rng.ts";
 import type { Scenario } from "../../env/scenario.ts";
-import { loadPolicyModule, type PolicyKind, PolicyModuleError } from "../../io/loadModule.ts";
+import { type PolicyKind, PolicyModuleError } from "../../io/loadModule.ts";
+import { isModuleSpec, loadModulePolicy, PolicyWorkers, WATCHDOG_MARGIN_MS } from "../../io/policyLoader.ts";
 import { InputError } from "../../market/errors.ts";
 import {
   devicePolicies,
@@ -27,7 +28,7 @@ import { readScenarioFile } from "../scenarioInput.ts";
 
 const usage = `Usage: sfl-market check --policy SPEC [--kind tenant|device] [--options JSON]
                         [--preset tiny|paper|stress | --scenario FILE] [--seed S] [--runs N]
-                        [--only NAME,...] [--path PATH] [--policy-timeout MS]
+                        [--only NAME,...] [--path PATH] [--policy-timeout MS] [--sandbox]
 
 Runs the property checks and the environment conformance checks on a policy, yours or a
 built-in one, and prints PASS or FAIL per check; every failure comes with its counterexample
@@ -52,7 +53,9 @@ episode (tenants priced by PRINCE) runs to the end, and again identically.
 --runs N           random cases per property (default 100)
 --only NAMES       only the checks whose name contains one of these (comma-separated)
 --path PATH        replay fast-check's path of a failure (with its --seed and --only)
---policy-timeout MS  fail an answer (reset, price, respond) that takes longer (default 10000)
+--policy-timeout MS  fail an answer (reset, price, respond) that takes longer (default 10000; a
+                   module given by path runs in a worker thread, stopped when it overruns)
+--sandbox          run a module given by path under Node's permission model (docs/plugins.md)
 
 Exit codes: 0 every check passed, 1 a check failed, 2 bad usage, policy path or options.`;
 
@@ -72,6 +75,7 @@ export const check: Command = {
       only: { type: "string" },
       path: { type: "string" },
       "policy-timeout": { type: "string" },
+      sandbox: { type: "boolean" },
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     const spec = values.policy?.trim();
@@ -94,55 +98,70 @@ export const check: Command = {
         "--path replays one property: give it with --only NAME (and the failure's --seed)",
       );
 
-    let loaded: Loaded;
+    const workers = new PolicyWorkers();
     try {
-      loaded = await loadPolicy(spec, kindFlag, options);
-    } catch (err) {
-      if (err instanceof PolicyModuleError) {
-        io.err(`sfl-market check: ${err.message}\n`);
-        return EXIT_USAGE;
+      let loaded: Loaded;
+      try {
+        loaded = await loadPolicy(spec, kindFlag, options, {
+          timeoutMs,
+          sandbox: values.sandbox ?? false,
+          workers,
+        });
+      } catch (err) {
+        if (err instanceof PolicyModuleError) {
+          io.err(`sfl-market check: ${err.message}\n`);
+          return EXIT_USAGE;
+        }
+        throw err;
       }
-      throw err;
-    }
-    const names: readonly string[] = loaded.kind === "tenant" ? TENANT_POLICY_CHECKS : DEVICE_POLICY_CHECKS;
-    if (only && !names.some((n) => only.some((s) => n.includes(s))))
-      throw new UsageError(
-        `--only ${only.join(",")} selects none of the ${loaded.kind} checks: ${names.join(", ")}`,
+      const names: readonly string[] = loaded.kind === "tenant" ? TENANT_POLICY_CHECKS : DEVICE_POLICY_CHECKS;
+      if (only && !names.some((n) => only.some((s) => n.includes(s))))
+        throw new UsageError(
+          `--only ${only.join(",")} selects none of the ${loaded.kind} checks: ${names.join(", ")}`,
+        );
+
+      let scenario: Scenario;
+      let scenarioName: string;
+      if (values.scenario !== undefined) {
+        scenario = await readScenarioFile(values.scenario);
+        scenarioName = `scenario ${values.scenario}`;
+      } else {
+        scenario = presetScenario(preset!);
+        scenarioName = `preset ${preset}`;
+      }
+      const compiled = compileScenario(scenario, createRng(scenario.seed));
+
+      io.out(
+        `checking ${loaded.kind} policy "${loaded.name}" (${loaded.source}) with options ${JSON.stringify(options)}\n` +
+          `properties: ${runs} random cases each, fast-check seed ${seed}; episodes: ${scenarioName}, seed ${seed}\n\n`,
       );
-
-    let scenario: Scenario;
-    let scenarioName: string;
-    if (values.scenario !== undefined) {
-      scenario = await readScenarioFile(values.scenario);
-      scenarioName = `scenario ${values.scenario}`;
-    } else {
-      scenario = presetScenario(preset!);
-      scenarioName = `preset ${preset}`;
+      // a module's worker has the watchdog (it knows a loop from a slow promise): the checks' own
+      // timeout comes later, as a backstop
+      const checkTimeout = loaded.isolated && timeoutMs > 0 ? timeoutMs + WATCHDOG_MARGIN_MS : timeoutMs;
+      const opts = { seed, numRuns: runs, only, path: values.path, timeoutMs: checkTimeout, compiled };
+      const report =
+        loaded.kind === "tenant"
+          ? await checkTenantPolicy(loaded.create as () => Promise<TenantPolicy>, opts)
+          : await checkDevicePolicy(loaded.create as () => Promise<DevicePolicy>, opts);
+      const replay = (r: PolicyCheckResult) =>
+        replayCommand({
+          spec,
+          kind: loaded.kind,
+          options: values.options !== undefined ? options : null,
+          scenario: values.scenario,
+          preset: values.preset,
+          runs,
+          timeout: values["policy-timeout"],
+          result: r,
+        });
+      io.out(`${formatPolicyChecks(report.results, { replay })}\n`);
+      // a module whose worker failed after its last answer has not passed, whatever the checks saw
+      const late = workers.stop();
+      for (const l of late) io.out(`FAIL ${l}\n`);
+      return report.passed && late.length === 0 ? EXIT_OK : EXIT_FAILURE;
+    } finally {
+      workers.stop();
     }
-    const compiled = compileScenario(scenario, createRng(scenario.seed));
-
-    io.out(
-      `checking ${loaded.kind} policy "${loaded.name}" (${loaded.source}) with options ${JSON.stringify(options)}\n` +
-        `properties: ${runs} random cases each, fast-check seed ${seed}; episodes: ${scenarioName}, seed ${seed}\n\n`,
-    );
-    const opts = { seed, numRuns: runs, only, path: values.path, timeoutMs, compiled };
-    const report =
-      loaded.kind === "tenant"
-        ? await checkTenantPolicy(loaded.create as () => Promise<TenantPolicy>, opts)
-        : await checkDevicePolicy(loaded.create as () => Promise<DevicePolicy>, opts);
-    const replay = (r: PolicyCheckResult) =>
-      replayCommand({
-        spec,
-        kind: loaded.kind,
-        options: values.options !== undefined ? options : null,
-        scenario: values.scenario,
-        preset: values.preset,
-        runs,
-        timeout: values["policy-timeout"],
-        result: r,
-      });
-    io.out(`${formatPolicyChecks(report.results, { replay })}\n`);
-    return report.passed ? EXIT_OK : EXIT_FAILURE;
   },
 };
 
@@ -152,6 +171,8 @@ interface Loaded {
   /** Where the policy comes from, for the header line. */
   readonly source: string;
   readonly create: () => Promise<TenantPolicy | DevicePolicy>;
+  /** Runs in a worker (a module by path). */
+  readonly isolated: boolean;
 }
 
 /** Builds the policy once (so a bad path or bad options fail before any check) and its factory. */
@@ -159,18 +180,20 @@ async function loadPolicy(
   spec: string,
   kindFlag: PolicyKind | undefined,
   options: Record<string, unknown>,
+  isolation: { timeoutMs: number; sandbox: boolean; workers: PolicyWorkers },
 ): Promise<Loaded> {
   const p = parsePolicySpec(spec);
   // a prefixed spec other than file: (e.g. learned:DIR) is the registry's to resolve
-  const prefixed = /^[a-z][\w-]+:/i.test(spec) && !spec.startsWith("file:");
-  if (p.kind === "module" && !prefixed) {
-    const m = await loadPolicyModule(spec, p, kindFlag ?? "auto", options);
+  if (isModuleSpec(spec)) {
+    // in a worker thread (or a sandbox): a module that loops, exits or throws later fails its checks
+    const m = await loadModulePolicy(spec, kindFlag ?? "auto", options, isolation);
     const exp = m.exportName === "default" ? "default export" : `export ${m.exportName}`;
     return {
       kind: m.kind,
       name: m.policy.name,
       source: `${spec}: ${exp}, ${m.exportKind === "factory" ? "a factory" : "a policy object"}`,
       create: m.create as () => Promise<TenantPolicy | DevicePolicy>,
+      isolated: true,
     };
   }
   const name = p.kind === "name" ? p.name : spec;
@@ -190,7 +213,13 @@ async function loadPolicy(
       err instanceof UnknownPolicyError ? "; --policy also takes a module path such as ./my-policy.ts" : "";
     throw new UsageError(`${(err as Error).message}${hint}`);
   }
-  return { kind, name: first.name, source: p.kind === "name" ? "built-in" : spec, create: make };
+  return {
+    kind,
+    name: first.name,
+    source: p.kind === "name" ? "built-in" : spec,
+    create: make,
+    isolated: false,
+  };
 }
 
 /** `--options`: a JSON object (the policy's own options, not keyed by policy). */

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import type { ComparisonPolicy } from "../../agents/comparison.ts";
 import { runComparison } from "../../agents/comparison.ts";
 import { compileScenario } from "../../env/compile.ts";
 import { PolicyError } from "../../env/errors.ts";
@@ -6,8 +7,8 @@ import { PRESET_NAMES, presetScenario } from "../../env/presets.ts";
 import { createRng } from "../../env/rng.ts";
 import type { Scenario } from "../../env/scenario.ts";
 import { EpisodeCancelled } from "../../env/simulation.ts";
+import { comparisonPolicies, PolicyWorkers, WATCHDOG_MARGIN_MS } from "../../io/policyLoader.ts";
 import { InputError } from "../../market/errors.ts";
-import { resolveTenantPolicy } from "../../policies/registry.ts";
 import { comparisonData } from "../../report/fromRuns.ts";
 import { renderReport } from "../../report/html.ts";
 import { renderTable } from "../../report/table.ts";
@@ -27,6 +28,9 @@ import { progressReporter } from "../progress.ts";
 import { readScenarioFile } from "../scenarioInput.ts";
 import { version } from "../version.ts";
 
+/** --policy-timeout's default (the episode driver's too). */
+const DEFAULT_POLICY_TIMEOUT_MS = 60_000;
+
 export const DEFAULT_POLICIES = [
   "prince",
   "uniform",
@@ -38,7 +42,7 @@ export const DEFAULT_POLICIES = [
 
 const usage = `Usage: sfl-market compare [--preset paper|tiny|stress | --scenario FILE] [--seeds N]
                           [--policies a,b,...] [--json OUT.json] [--report DIR]
-                          [--policy-options JSON] [--policy-timeout MS] [--quiet]
+                          [--policy-options JSON] [--policy-timeout MS] [--sandbox] [--quiet]
 
 Runs every pricing policy on the same seeds of one scenario (one shared device population; the
 seed drives participation sampling and the learners' noise) and prints, per tenant, the median
@@ -53,7 +57,12 @@ fine-tuning time, targets met, rounds, spend and PRINCE's speedup (baseline time
 --report DIR       write DIR/index.html, a self-contained report with plots
 --policy-options JSON  options per policy, e.g. '{"uniform":{"aggregation":"unbiased"}}'
                    (docs/policies.md lists each policy's options)
---policy-timeout MS  stop when a policy takes longer than MS ms to answer (default 60000)
+--policy-timeout MS  stop when a policy takes longer than MS ms to answer (default 60000; 0: no
+                   limit). A policy module given by path runs in a worker thread, so a loop that
+                   never ends is stopped too.
+--sandbox          run policy modules given by path in a child process under Node's permission
+                   model: they may read their own directory and this package, and nothing else;
+                   no writes, no processes (docs/plugins.md, "What a module can still do")
 --quiet            no progress display
 
 Output paths are checked before the first run. Ctrl-C stops the run in progress; the completed
@@ -77,6 +86,7 @@ export const compare: Command = {
       "policy-timeout": { type: "string" },
       "policy-options": { type: "string" },
       quiet: { type: "boolean" },
+      sandbox: { type: "boolean" },
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     if (values.preset !== undefined && values.scenario !== undefined)
@@ -92,37 +102,56 @@ export const compare: Command = {
     if (new Set(policies).size !== policies.length) throw new UsageError("--policies lists a policy twice");
     const timeout = nonNegativeInteger("policy-timeout", values["policy-timeout"]);
     const policyOptions = parsePolicyOptions(values["policy-options"], policies);
-    // build every policy up front so a typo or a bad option fails before any run (exit 2)
+    const interrupt = new AbortController();
+    const workers = new PolicyWorkers();
+    // build every policy up front so a typo or a bad option fails before any run (exit 2); modules
+    // by path are loaded in their worker threads (or sandboxes) here
+    const entries: ComparisonPolicy[] = [];
     for (const p of policies) {
       try {
-        await resolveTenantPolicy(p, policyOptions[p]);
+        entries.push(
+          ...(await comparisonPolicies([p], policyOptions, {
+            timeoutMs: timeout ?? DEFAULT_POLICY_TIMEOUT_MS,
+            sandbox: values.sandbox ?? false,
+            signal: interrupt.signal,
+            workers,
+          })),
+        );
       } catch (err) {
+        workers.stop();
         if (err instanceof InputError) throw new InputError(err.issues, `options of policy ${p}`);
         throw new UsageError((err as Error).message);
       }
     }
-    let scenario: Scenario;
-    let scenarioName: string;
-    if (values.scenario !== undefined) {
-      scenario = await readScenarioFile(values.scenario);
-      scenarioName = values.scenario;
-    } else {
-      scenario = presetScenario(preset!);
-      scenarioName = `preset ${preset}`;
+    try {
+      let scenario: Scenario;
+      let scenarioName: string;
+      if (values.scenario !== undefined) {
+        scenario = await readScenarioFile(values.scenario);
+        scenarioName = values.scenario;
+      } else {
+        scenario = presetScenario(preset!);
+        scenarioName = `preset ${preset}`;
+      }
+      const seeds = Array.from({ length: nSeeds }, (_, k) => k + 1);
+      return await compareScenario(io, {
+        scenario,
+        scenarioName,
+        seeds,
+        policies,
+        entries,
+        interrupt,
+        workers,
+        json: values.json,
+        report: values.report,
+        timeout,
+        policyOptions,
+        quiet: values.quiet ?? false,
+        command: ["sfl-market", "compare", ...args].join(" "),
+      });
+    } finally {
+      workers.stop();
     }
-    const seeds = Array.from({ length: nSeeds }, (_, k) => k + 1);
-    return compareScenario(io, {
-      scenario,
-      scenarioName,
-      seeds,
-      policies,
-      json: values.json,
-      report: values.report,
-      timeout,
-      policyOptions,
-      quiet: values.quiet ?? false,
-      command: ["sfl-market", "compare", ...args].join(" "),
-    });
   },
 };
 
@@ -130,7 +159,14 @@ export interface CompareRequest {
   readonly scenario: Scenario;
   readonly scenarioName: string;
   readonly seeds: number[];
+  /** The policies' labels (specs as written), in table order. */
   readonly policies: string[];
+  /** What runs for each label (default: the labels, resolved by the registry). */
+  readonly entries?: readonly ComparisonPolicy[];
+  /** Aborted on Ctrl-C (default: a controller of its own). */
+  readonly interrupt?: AbortController;
+  /** The workers the entries' user modules run in, stopped when the runs are done. */
+  readonly workers?: PolicyWorkers;
   readonly json?: string;
   readonly report?: string;
   readonly timeout?: number;
@@ -169,7 +205,7 @@ export async function compareScenario(io: Io, req: CompareRequest): Promise<numb
   const print = jsonTarget?.kind === "stdout" ? io.err : io.out;
   const compiled = compileScenario(req.scenario, createRng(req.scenario.seed));
   const progress = progressReporter(io.err, io.errIsTTY === true);
-  const interrupt = new AbortController();
+  const interrupt = req.interrupt ?? new AbortController();
   const stopListening = io.onInterrupt?.(() => {
     if (!req.quiet) progress.done();
     io.err("\ninterrupted: stopping the current run; the completed runs will be reported and written\n");
@@ -180,8 +216,12 @@ export async function compareScenario(io: Io, req: CompareRequest): Promise<numb
     outcome = await runComparison({
       compiled,
       seeds: req.seeds,
-      policies: req.policies,
-      policyTimeoutMs: req.timeout,
+      policies: req.entries ?? req.policies,
+      // user modules have their worker's watchdog at req.timeout; this backstop comes later
+      policyTimeoutMs:
+        req.timeout === 0
+          ? 0
+          : (req.timeout ?? DEFAULT_POLICY_TIMEOUT_MS) + (req.entries ? WATCHDOG_MARGIN_MS : 0),
       policyOptions: req.policyOptions,
       onEvent: req.quiet ? undefined : progress.onEvent,
       signal: interrupt.signal,
@@ -190,7 +230,9 @@ export async function compareScenario(io: Io, req: CompareRequest): Promise<numb
     stopListening?.();
   }
   if (!req.quiet) progress.done();
-  const interrupted = outcome.failure?.error instanceof EpisodeCancelled;
+  // a user module's worker that failed after its last answer (no run saw it) is still reported
+  for (const late of req.workers?.stop() ?? []) io.err(`warning: ${late}\n`);
+  const interrupted = interrupt.signal.aborted;
   const data = comparisonData({
     title: `PRINCE vs baselines: ${req.scenarioName}`,
     scenarioName: req.scenarioName,
