@@ -234,7 +234,9 @@ function timedProperty<T>(arb: fc.Arbitrary<T>, body: (c: T) => Promise<void>): 
     try {
       await body(c);
     } catch (err) {
-      if (err instanceof AnswerTimeout) timedOut = true;
+      // a policy whose worker ended (io/policyHost.ts) would only be restarted to fail again
+      if (err instanceof AnswerTimeout || (err as { workerEnded?: unknown })?.workerEnded === true)
+        timedOut = true;
       throw err;
     }
   });
