@@ -1,28 +1,9 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
-import { PolicyError, type PolicyErrorContext } from "../env/errors.ts";
+import { PolicyError } from "../env/errors.ts";
 import { InputError } from "../market/errors.ts";
-import {
-  type LoadedPolicy,
-  type ModuleSpec,
-  type PolicyKind,
-  PolicyModuleError,
-  type PolicyModuleErrorCode,
-} from "../policies/moduleExports.ts";
-import type {
-  DeviceObservation,
-  DevicePolicy,
-  MarketObservation,
-  PolicyContext,
-  PolicyWarning,
-  TenantPolicy,
-} from "../policies/types.ts";
-import { checkPolicyModuleFile } from "./loadModule.ts";
-import type { Reply, Request, WireError, WorkerStart } from "./policyProtocol.ts";
+import { PolicyModuleError, type PolicyModuleErrorCode } from "../policies/moduleExports.ts";
+import type { MarketObservation } from "../policies/types.ts";
+import type { Reply, Request, WireError } from "./policyProtocol.ts";
+import { startTransport, type Transport } from "./policyTransport.ts";
 
 /**
  * Runs a user's policy module where it cannot take the process down: in a worker thread (or, with
@@ -39,38 +20,12 @@ import type { Reply, Request, WireError, WorkerStart } from "./policyProtocol.ts
  * failure (or `check`'s next check) get a fresh one. Built-in policies never come here.
  */
 
-export interface IsolationOptions {
-  /** Milliseconds an answer may take before the worker is stopped (default 60,000; 0: no limit). */
-  readonly timeoutMs?: number;
-  /** Run the module in a child process under Node's permission model (see sandboxArgs). */
-  readonly sandbox?: boolean;
-  /** Directory relative module paths are resolved against (default: process.cwd()). */
-  readonly cwd?: string;
-  /** Aborting stops the worker and fails the call in progress (an interrupted command). */
-  readonly signal?: AbortSignal;
-  /** The group of workers to run in (default: the process-wide one). */
-  readonly workers?: PolicyWorkers;
-}
-
-/** A policy module loaded in a worker: LoadedPolicy, plus `instance()`, which builds one at once. */
-export interface IsolatedPolicy<P> extends LoadedPolicy<P> {
-  /** Another instance (the same object, for an object export); its first call waits for it. */
-  instance(): P;
-  /** "worker" or "sandbox": where the module runs. */
-  readonly isolation: "worker" | "sandbox";
-}
-
-const DEFAULT_TIMEOUT_MS = 60_000;
-
 /**
  * How much later than the worker's watchdog an environment's own timeout on the same answer should
  * fire: the watchdog knows what happened (a loop, an exit, a promise nothing can resolve) and
  * stops the worker, so it should speak first.
  */
 export const WATCHDOG_MARGIN_MS = 1_000;
-
-/** The least time loading a module (worker start, TypeScript compile, import, factory) may take. */
-const LOAD_TIMEOUT_MS = 60_000;
 
 /**
  * A policy whose worker ended (it timed out, exited, threw outside an answer or can never answer):
@@ -82,7 +37,7 @@ export class PolicyWorkerEnded extends PolicyError {
 }
 
 /** Why a worker ended, as the end of a sentence about the policy ("... : <reason>"). */
-type Death = { readonly reason: string; readonly afterStep: number | null };
+export type Death = { readonly reason: string; readonly afterStep: number | null };
 
 interface Pending {
   readonly fail: (reason: string) => void;
@@ -92,56 +47,8 @@ interface Pending {
   readonly unlisten?: () => void;
 }
 
-interface Transport {
-  send(m: Request): void;
-  kill(): void;
-  hold(on: boolean): void;
-}
-
-const here = import.meta.url;
-const workerEntry = new URL(`./policyWorker${here.endsWith(".ts") ? ".ts" : ".js"}`, here).href;
-// tsx's ESM API (createRequire resolves its CommonJS build, which cannot be imported from the shim)
-const tsxPackage = createRequire(here).resolve("tsx/package.json");
-const tsxFile = join(
-  dirname(tsxPackage),
-  (
-    JSON.parse(readFileSync(tsxPackage, "utf8")) as {
-      exports: Record<string, { import: { default: string } }>;
-    }
-  ).exports["./esm/api"].import.default,
-);
-const tsxApi = pathToFileURL(tsxFile).href;
-/** Where this package lives: a sandboxed module may read it (the worker's code, the library). */
-const packageRoot = fileURLToPath(new URL("..", here));
-/** The node_modules that holds tsx and esbuild (hoisted out of this package when it is installed). */
-const tsxModules = tsxFile.slice(0, tsxFile.lastIndexOf("/node_modules/") + "/node_modules/".length);
-
-// The worker is started from this JavaScript shim: Node 20 cannot start a .ts worker under tsx,
-// so the shim loads the entry through tsx's tsImport (the built package's .js entry loads as is).
-const SHIM = `
-const start = require("node:worker_threads").workerData ?? JSON.parse(process.env.SFL_POLICY_WORKER);
-(start.entry.endsWith(".ts")
-  ? import(start.tsx).then((api) => api.tsImport(start.entry, start.entry))
-  : import(start.entry)
-).catch((e) => {
-  process.stderr.write("sfl-market policy worker failed to start: " + (e && e.stack || e) + "\\n");
-  process.exit(71);
-});
-`;
-
-/**
- * The Node flags of a sandboxed module's process (Node 20's permission model): it may read the
- * module's directory and this package (its own code, tsx, the library it imports), nothing else;
- * it may not write files, start processes or load native addons. Worker threads stay allowed
- * because tsx compiles TypeScript in one (they are under the same restrictions). Node 20 does not
- * restrict the network.
- */
-export function sandboxArgs(moduleFile: string): string[] {
-  const dirs = [...new Set([`${dirname(moduleFile)}/`, packageRoot, tsxModules])];
-  return ["--experimental-permission", "--allow-worker", ...dirs.map((d) => `--allow-fs-read=${d}`)];
-}
-
-class PolicyHost {
+/** The worker of one module file, started again after it ends; calls go to its current generation. */
+export class PolicyHost {
   readonly #file: string;
   readonly #sandbox: boolean;
   #transport: Transport | null = null;
@@ -183,60 +90,24 @@ class PolicyHost {
     this.#unreported = null;
     return d;
   }
-
   #start(): Transport {
     this.#generation++;
     this.#death = null;
     this.#lastObs = null;
-    const start: WorkerStart = { entry: workerEntry, tsx: tsxApi };
     // a stopped worker's last events (its exit, a late message) must not touch its successor
     const gen = this.#generation;
-    const onReply = (m: Reply) => {
-      if (gen === this.#generation) this.#onReply(m);
-    };
-    const onExit = (code: number | null) => {
-      if (gen === this.#generation) this.#onExit(code);
-    };
-    let t: Transport;
-    if (this.#sandbox) {
-      const child: ChildProcess = spawn(process.execPath, [...sandboxArgs(this.#file), "-e", SHIM], {
-        // tsx's cache would be a write outside what the sandbox allows
-        env: { ...process.env, SFL_POLICY_WORKER: JSON.stringify(start), TSX_DISABLE_CACHE: "1" },
-        serialization: "advanced",
-        // the module's console.log goes to stderr: stdout may be the command's JSON
-        stdio: ["ignore", 2, "inherit", "ipc"],
-      });
-      child.on("message", (m) => onReply(m as Reply));
-      child.on("exit", (code) => onExit(code));
-      child.on("error", () => onExit(null));
-      t = {
-        send: (m) => child.send(m),
-        kill: () => child.kill("SIGKILL"),
-        hold: (on) => {
-          if (on) child.ref();
-          else child.unref();
-          const ch = child.channel as { ref?: () => void; unref?: () => void } | undefined;
-          if (on) ch?.ref?.();
-          else ch?.unref?.();
-        },
-      };
-    } else {
-      const w = new Worker(SHIM, { eval: true, workerData: start, stdout: true, stderr: true });
-      w.stdout.pipe(process.stderr);
-      w.stderr.pipe(process.stderr);
-      w.on("message", onReply);
-      w.on("exit", onExit);
-      w.on("error", (e) => {
-        if (gen === this.#generation) this.#kill(`its worker failed: ${e.message}`);
-      });
-      t = {
-        send: (m) => w.postMessage(m),
-        kill: () => void w.terminate(),
-        hold: (on) => (on ? w.ref() : w.unref()),
-      };
-    }
-    t.hold(false);
-    return t;
+    const current = () => gen === this.#generation;
+    return startTransport(this.#file, this.#sandbox, {
+      reply: (m) => {
+        if (current()) this.#onReply(m);
+      },
+      exit: (code) => {
+        if (current()) this.#onExit(code);
+      },
+      error: (message) => {
+        if (current()) this.#kill(`its worker failed: ${message}`);
+      },
+    });
   }
 
   #onReply(m: Reply): void {
@@ -362,7 +233,7 @@ class PolicyHost {
   }
 }
 
-const afterStep = (d: Death) =>
+export const afterStep = (d: Death) =>
   d.afterStep === null ? d.reason : `after market step ${d.afterStep}, ${d.reason}`;
 
 /** An error raised in the worker, rebuilt: InputError and PolicyModuleError keep their class. */
@@ -408,186 +279,10 @@ export class PolicyWorkers {
   }
 }
 
-const shared = new PolicyWorkers();
+/** The group of library calls that bring none of their own. */
+export const sharedPolicyWorkers = new PolicyWorkers();
 
 /** Stops the process-wide policy workers (those of calls without a PolicyWorkers of their own). */
 export function stopPolicyWorkers(): string[] {
-  return shared.stop();
-}
-
-let nextId = 1;
-/** The build (create, or a reload in a new worker) each proxy's first call waits for. */
-const readiness = new WeakMap<object, Promise<unknown>>();
-const dropped = new FinalizationRegistry<() => void>((drop) => drop());
-
-/**
- * Loads a policy module in a worker (or sandbox): imports it there, picks the export, builds the
- * policy with `options` up front (so a bad module fails here, with the PolicyModuleError or
- * InputError loadPolicyModule would raise), and returns proxies of it.
- */
-export async function loadIsolatedPolicy(
-  spec: string,
-  mod: ModuleSpec,
-  kind: PolicyKind | "auto",
-  options: Record<string, unknown> = {},
-  opts: IsolationOptions = {},
-): Promise<IsolatedPolicy<TenantPolicy> | IsolatedPolicy<DevicePolicy>> {
-  // a missing file or a bad extension fails here, before any worker starts
-  const file = await checkPolicyModuleFile(spec, mod, opts);
-  const sandbox = opts.sandbox ?? false;
-  const host = (opts.workers ?? shared).host(file, sandbox);
-  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  // starting a worker and compiling the module takes seconds on a busy machine: loading and
-  // building get the longer of the answer timeout and a minute (still never unbounded, unless 0)
-  const buildMs = timeoutMs === 0 ? 0 : Math.max(timeoutMs, LOAD_TIMEOUT_MS);
-  const factory = nextId++;
-  // the path as the worker resolves it (it has no other working directory than ours, but a sandbox
-  // may not be able to read it: the absolute file is what was allowed)
-  const load =
-    (instance: number) =>
-    (call: number): Request => ({
-      op: "load",
-      call,
-      factory,
-      instance,
-      spec,
-      path: file,
-      exportName: mod.exportName,
-      kind,
-      options,
-    });
-  const loadFailed = (reason: string) =>
-    new PolicyModuleError(
-      "POLICY_MODULE_IMPORT_FAILED",
-      spec,
-      file,
-      `policy module "${spec}" could not be loaded: ${reason}`,
-    );
-  const first = nextId++;
-  /** The generation in which this factory was loaded (a restarted worker must load it again). */
-  let loadedIn = host.current();
-  const reply = await host.call(
-    loadedIn,
-    load(first),
-    { timeoutMs: buildMs, signal: opts.signal },
-    loadFailed,
-  );
-  const info = reply.info!;
-
-  const proxy = (instance: number, ready: Promise<unknown> | null, generation: number) => {
-    const fail = (ctx: PolicyErrorContext) => (reason: string) => new PolicyWorkerEnded(ctx, reason);
-    let warnings: readonly PolicyWarning[] = [];
-    const keep = (r: Extract<Reply, { ok: true }>) => {
-      if (r.warnings) warnings = r.warnings;
-      return r;
-    };
-    const ask = async (make: (call: number) => Request, ctx: PolicyErrorContext) => {
-      if (ready) await ready;
-      return keep(
-        await host.call(generation, make, { timeoutMs, signal: opts.signal, step: ctx.step }, fail(ctx)),
-      );
-    };
-    const reset = info.hasReset
-      ? {
-          reset: async (ctx: PolicyContext) => {
-            await ask((call) => ({ op: "reset", call, instance, rng: ctx.rng.state(), seed: ctx.seed }), {
-              policy: info.name,
-              step: 0,
-            });
-          },
-        }
-      : {};
-    const policy =
-      info.kind === "tenant"
-        ? ({
-            name: info.name,
-            aggregation: info.aggregation ?? "unbiased",
-            ...reset,
-            price: async (obs: MarketObservation, row: number) => {
-              const ctx = { policy: info.name, step: obs.step, tenant: obs.tenants[row]?.name };
-              const r = await ask(
-                (call) => ({ op: "price", call, instance, obs: host.observation(obs), row }),
-                ctx,
-              );
-              return r.value as Float64Array;
-            },
-            get warnings() {
-              return warnings;
-            },
-          } satisfies TenantPolicy)
-        : ({
-            name: info.name,
-            ...reset,
-            respond: async (obs: DeviceObservation, devices: Int32Array) => {
-              const r = await ask((call) => ({ op: "respond", call, instance, obs, devices }), {
-                policy: info.name,
-                step: obs.step,
-              });
-              return r.value as Float64Array;
-            },
-          } satisfies DevicePolicy);
-    dropped.register(policy, () => {
-      if (host.generation === generation && !host.deathOf(generation))
-        host
-          .call(
-            generation,
-            (call) => ({ op: "drop", call, instance }),
-            { timeoutMs: 0 },
-            (r) => new Error(r),
-          )
-          .catch(() => undefined);
-    });
-    if (ready) readiness.set(policy, ready);
-    return policy;
-  };
-
-  const instance = () => {
-    const id = nextId++;
-    // a worker that ended between calls fails the next policy built, once, so nothing is missed
-    const unreported = host.takeUnreported();
-    if (unreported) {
-      const ended = new PolicyWorkerEnded(
-        { policy: info.name, step: unreported.afterStep ?? 0 },
-        unreported.reason,
-      );
-      const ready = Promise.reject(ended);
-      ready.catch(() => undefined);
-      return proxy(id, ready, host.generation);
-    }
-    const gen = host.current();
-    let ready: Promise<unknown>;
-    if (loadedIn !== gen) {
-      // a new worker: load the module in it again (this builds the instance too)
-      loadedIn = gen;
-      ready = host.call(gen, load(id), { timeoutMs: buildMs, signal: opts.signal }, loadFailed);
-    } else {
-      const failed = (reason: string) =>
-        new PolicyWorkerEnded({ policy: info.name, step: 0 }, `building another instance failed: ${reason}`);
-      ready = host.call(
-        gen,
-        (call) => ({ op: "create", call, factory, instance: id }),
-        { timeoutMs: buildMs, signal: opts.signal },
-        failed,
-      );
-    }
-    ready.catch(() => undefined);
-    return proxy(id, ready, gen);
-  };
-
-  const firstPolicy = proxy(first, null, host.generation);
-  return {
-    kind: info.kind,
-    policy: firstPolicy,
-    // built and ready: a caller that can wait (check) does not spend its answer timeout on it
-    create: async () => {
-      const p = instance();
-      await readiness.get(p);
-      return p;
-    },
-    instance,
-    exportName: info.exportName,
-    exportKind: info.exportKind,
-    file: info.file,
-    isolation: sandbox ? "sandbox" : "worker",
-  } as IsolatedPolicy<TenantPolicy> | IsolatedPolicy<DevicePolicy>;
+  return sharedPolicyWorkers.stop();
 }

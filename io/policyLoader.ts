@@ -2,7 +2,7 @@ import type { ComparisonPolicy } from "../agents/comparison.ts";
 import type { PolicyKind } from "../policies/moduleExports.ts";
 import { parsePolicySpec, resolveTenantPolicy } from "../policies/registry.ts";
 import type { DevicePolicy, TenantPolicy } from "../policies/types.ts";
-import { type IsolatedPolicy, type IsolationOptions, loadIsolatedPolicy } from "./policyHost.ts";
+import { type IsolatedPolicy, type IsolationOptions, loadIsolatedPolicy } from "./isolatedPolicy.ts";
 
 /**
  * The policy loader the CLI injects where a spec names a module by path: the module runs in a
@@ -17,7 +17,7 @@ export function isModuleSpec(spec: string): boolean {
   return !prefixed && parsePolicySpec(s).kind === "module";
 }
 
-/** A user module by path, isolated (io/policyHost.ts). */
+/** A user module by path, isolated (io/isolatedPolicy.ts). */
 export async function loadModulePolicy(
   spec: string,
   kind: PolicyKind | "auto",

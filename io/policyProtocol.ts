@@ -26,6 +26,8 @@ export interface LoadRequest {
   readonly exportName: string | null;
   readonly kind: PolicyKind | "auto";
   readonly options: Record<string, unknown>;
+  /** The module bundled (a sandbox cannot read `path`): imported from a data: URL. */
+  readonly code?: string;
 }
 
 export type Request =

@@ -1,6 +1,6 @@
 import { parentPort } from "node:worker_threads";
 import { rngFromState } from "../env/rng.ts";
-import { firstLine, type PolicyModuleError, policyFromExports } from "../policies/moduleExports.ts";
+import { firstLine, interop, PolicyModuleError, policyFromExports } from "../policies/moduleExports.ts";
 import type { DevicePolicy, MarketObservation, TenantPolicy } from "../policies/types.ts";
 import { importPolicyModule } from "./loadModule.ts";
 import type { LoadInfo, Reply, Request, WireError } from "./policyProtocol.ts";
@@ -77,7 +77,10 @@ const warningsOf = (p: AnyPolicy) => {
 async function handle(m: Request): Promise<Reply> {
   switch (m.op) {
     case "load": {
-      const { file, exports } = await importPolicyModule(m.spec, { path: m.path, exportName: m.exportName });
+      const { file, exports } =
+        m.code === undefined
+          ? await importPolicyModule(m.spec, { path: m.path, exportName: m.exportName })
+          : { file: m.path, exports: await importBundle(m.spec, m.path, m.code) };
       const loaded = await policyFromExports(m.spec, file, exports, m.exportName, m.kind, m.options);
       factories.set(m.factory, loaded.create as () => Promise<AnyPolicy>);
       instances.set(m.instance, loaded.policy);
@@ -120,6 +123,20 @@ async function handle(m: Request): Promise<Reply> {
     case "drop":
       instances.delete(m.instance);
       return { type: "answer", call: m.call, ok: true };
+  }
+}
+
+/** A module bundled by the host (the sandbox reads no files), imported from a data: URL. */
+async function importBundle(spec: string, file: string, code: string): Promise<Record<string, unknown>> {
+  try {
+    return interop(await import(`data:text/javascript;base64,${Buffer.from(code).toString("base64")}`));
+  } catch (err) {
+    throw new PolicyModuleError(
+      "POLICY_MODULE_IMPORT_FAILED",
+      spec,
+      file,
+      `policy module "${spec}" failed to import: ${firstLine(err)}`,
+    );
   }
 }
 

@@ -200,7 +200,7 @@ export async function resolveTenantPolicy(
   const p = parsePolicySpec(spec);
   if (p.kind === "module") {
     // a user module by path, run in a worker thread (io/policyHost.ts, loaded lazily: node:fs)
-    const { loadIsolatedPolicy } = await import("../io/policyHost.ts");
+    const { loadIsolatedPolicy } = await import("../io/isolatedPolicy.ts");
     return (await loadIsolatedPolicy(spec.trim(), p, "tenant", options)).policy as TenantPolicy;
   }
   return createTenantPolicy(p.name, options);
@@ -215,7 +215,7 @@ export async function resolveDevicePolicy(
     return (await import("./learned/policy.ts")).loadLearnedDevicePolicy(learnedDir(spec));
   const p = parsePolicySpec(spec);
   if (p.kind === "module") {
-    const { loadIsolatedPolicy } = await import("../io/policyHost.ts");
+    const { loadIsolatedPolicy } = await import("../io/isolatedPolicy.ts");
     return (await loadIsolatedPolicy(spec.trim(), p, "device", options)).policy as DevicePolicy;
   }
   return createDevicePolicy(p.name, options);

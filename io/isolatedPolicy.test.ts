@@ -1,3 +1,5 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
@@ -8,7 +10,8 @@ import { createRng } from "../env/rng.ts";
 import { runEpisode } from "../env/simulation.ts";
 import { parsePolicySpec } from "../policies/registry.ts";
 import type { TenantPolicy } from "../policies/types.ts";
-import { type IsolatedPolicy, loadIsolatedPolicy, stopPolicyWorkers } from "./policyHost.ts";
+import { type IsolatedPolicy, loadIsolatedPolicy } from "./isolatedPolicy.ts";
+import { stopPolicyWorkers } from "./policyHost.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const fixture = (name: string) => join(ROOT, "cli", "fixtures", name);
@@ -18,13 +21,13 @@ afterAll(() => {
   stopPolicyWorkers();
 });
 
-async function load(file: string, timeoutMs = 5_000) {
+async function load(file: string, timeoutMs = 5_000, sandbox = false) {
   return (await loadIsolatedPolicy(
     file,
     parsePolicySpec(file) as never,
     "tenant",
     {},
-    { timeoutMs },
+    { timeoutMs, sandbox },
   )) as IsolatedPolicy<TenantPolicy>;
 }
 
@@ -91,5 +94,34 @@ describe("a user's policy in a worker", () => {
     // in this thread the same module changes the market: what the copy protects against
     const inProcess = await runEpisode(compiled, { tenant: () => writes() }, { seed: 1 });
     expect(strip(inProcess)).not.toBe(strip(reference));
+  });
+});
+
+describe("--sandbox: a user's policy under Node's permission model", () => {
+  it("gives the same episode as the worker thread, and cannot write a file the worker thread can", async () => {
+    const example = join(ROOT, "examples", "my-pricing.ts");
+    const [inWorker, inSandbox] = [await load(example), await load(example, 5_000, true)];
+    expect(inSandbox.isolation).toBe("sandbox");
+    const a = await runEpisode(compiled, { tenant: () => inWorker.instance() }, { seed: 2 });
+    const b = await runEpisode(compiled, { tenant: () => inSandbox.instance() }, { seed: 2 });
+    expect(JSON.stringify(b.outcomes)).toBe(JSON.stringify(a.outcomes));
+
+    const dir = mkdtempSync(join(tmpdir(), "sfl-sandbox-"));
+    const target = join(dir, "written.txt");
+    process.env.SFL_TEST_WRITE_TARGET = target;
+    try {
+      const denied = await load(fixture("writes-file.ts"), 5_000, true).then(
+        () => null,
+        (e: unknown) => e as Error,
+      );
+      expect(denied?.message).toContain("threw on the options {}: Access to this API has been restricted");
+      expect(existsSync(target)).toBe(false);
+      // the same module in a worker thread is code like any other: it writes
+      await load(fixture("writes-file.ts"));
+      expect(readFileSync(target, "utf8")).toBe("written by a policy module\n");
+    } finally {
+      delete process.env.SFL_TEST_WRITE_TARGET;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
