@@ -5,7 +5,8 @@
  * environment's own check, not be lost as `null` the way JSON.stringify would write it).
  *
  * Finite numbers are written with JavaScript's shortest round-trip form, which Python's float()
- * reads back to the same double; so observations and rewards cross the bridge bit for bit.
+ * reads back to the same double (and -0 as -0.0); so observations and rewards cross the bridge bit
+ * for bit.
  */
 
 /** One line (no newline) for `value`: plain objects, arrays, typed arrays, numbers, strings, booleans, null. */
@@ -17,7 +18,10 @@ export function encodeLine(value: unknown): string {
 
 function write(v: unknown, out: string[]): void {
   if (typeof v === "number") {
-    out.push(Number.isFinite(v) ? String(v) : Number.isNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity");
+    // -0 as "-0.0": String(-0) is "0", and both JSON.parse and Python's json read "-0.0" as -0
+    if (Object.is(v, -0)) out.push("-0.0");
+    else if (Number.isFinite(v)) out.push(String(v));
+    else out.push(Number.isNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity");
   } else if (typeof v === "string") {
     out.push(JSON.stringify(v));
   } else if (typeof v === "boolean") {
