@@ -79,15 +79,53 @@ export {
   transition,
   World,
 } from "./env/simulation.ts";
-
+// user policy modules by path, loaded in this thread (docs/plugins.md; the CLI runs them in a worker)
+export {
+  type LoadedPolicy,
+  loadDevicePolicyModule,
+  loadPolicyModule,
+  loadTenantPolicyModule,
+  type ModuleSpec,
+  POLICY_MODULE_EXTENSIONS,
+  type PolicyKind,
+  PolicyModuleError,
+  type PolicyModuleErrorCode,
+} from "./io/loadModule.ts";
 // ---- market/: the game as pure functions ----
 export * from "./market/index.ts";
-
 // ---- policies/: pricing and device policies, their registry and interfaces ----
 export * from "./policies/index.ts";
+// the learned policies load TensorFlow.js when called, not when "sfl-market" is imported
+export {
+  type DeviceTrainOptions,
+  type TrainedDeviceAgent,
+  trainDevicePolicy,
+} from "./policies/learned/lazy.ts";
 
 // ---- props/: property suites and their runner ----
 export * from "./props/index.ts";
+// checks of a user's policy (what `sfl-market check` runs; docs/plugins.md)
+export {
+  type AsyncSuiteProperty,
+  checkDevicePolicy,
+  checkTenantPolicy,
+  DEVICE_POLICY_CHECKS,
+  type DeviceCase,
+  deviceCaseArb,
+  devicePolicyProperties,
+  type FormatPolicyChecksOptions,
+  formatPolicyChecks,
+  type GuardStats,
+  marketObservationArb,
+  type PolicyCheckOptions,
+  type PolicyCheckReport,
+  type PolicyCheckResult,
+  type PolicyPropertyOptions,
+  runAsyncProperty,
+  TENANT_POLICY_CHECKS,
+  type TenantPolicySuite,
+  tenantPolicyProperties,
+} from "./props/policyChecks.ts";
 
 // ---- report/: the comparison report's data and renderers ----
 export { comparisonData } from "./report/fromRuns.ts";

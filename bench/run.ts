@@ -1,11 +1,12 @@
 import { cpus } from "node:os";
 import { parseArgs } from "node:util";
+import { benchBridge } from "./bridge.ts";
 import { benchEpisodes } from "./episodes.ts";
 import { type BenchRow, benchMarket } from "./market.ts";
 import { benchPolicyWorker } from "./policyWorker.ts";
 
 /**
- * `npm run bench [-- --only market|episodes|workers]`: prints the median wall time of each case as a Markdown table
+ * `npm run bench [-- --only market|episodes|workers|bridge]`: prints the median wall time of each case as a Markdown table
  * (benchmarks, not tests: nothing here asserts a time). Timings are wall-clock and machine-bound.
  */
 const { values } = parseArgs({ options: { only: { type: "string" } } });
@@ -13,6 +14,7 @@ const suites: Record<string, (log: (s: string) => void) => BenchRow[] | Promise<
   market: benchMarket,
   episodes: benchEpisodes,
   workers: benchPolicyWorker,
+  bridge: benchBridge,
 };
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const rows: BenchRow[] = [];

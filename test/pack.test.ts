@@ -9,7 +9,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import { docImports } from "./docNames.ts";
+
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
 const TSC = join(ROOT, "node_modules", ".bin", "tsc");
 const TYPES = join(ROOT, "node_modules", "@types");
 
@@ -90,6 +93,25 @@ solveStackelberg(42);
 export { agents, outcome, policy, row, worst };
 `;
 
+/** The names the docs show, and one that no module exports (the check must report it). */
+const DOC_NAMES = docImports(ROOT);
+const NOT_EXPORTED = "aNameNoDocShowsAndNoModuleExports";
+
+/** Reports which of the names (passed as JSON in argv) the installed package does not export. */
+const DOC_VALUES_CONSUMER = `
+import * as lib from "sfl-market";
+const names = JSON.parse(process.argv[2]);
+console.log(JSON.stringify(names.filter((n) => !(n in lib) || lib[n] === undefined)));
+`;
+
+/** Imports every doc name, values and types, for the compiler to check against the shipped .d.ts. */
+function docNamesTs(): string {
+  const spec = DOC_NAMES.map((n) => (n.typeOnly ? `type ${n.name}` : n.name)).join(", ");
+  const values = DOC_NAMES.filter((n) => !n.typeOnly).map((n) => n.name);
+  const types = DOC_NAMES.filter((n) => n.typeOnly).map((n) => n.name);
+  return `import { ${spec} } from "sfl-market";\nexport { ${values.join(", ")} };\nexport type { ${types.join(", ")} };\n`;
+}
+
 describe("the packed package, installed in another project", () => {
   let dir = "";
   let pkgVersion = "";
@@ -134,6 +156,19 @@ describe("the packed package, installed in another project", () => {
     for (const r of Object.values(out.rewards)) expect(Number.isFinite(r)).toBe(true);
   });
 
+  it("exports every name the docs' code blocks import (README.md, docs/*.md)", async () => {
+    await writeFile(join(dir, "doc-values.mjs"), DOC_VALUES_CONSUMER);
+    const values = DOC_NAMES.filter((n) => !n.typeOnly).map((n) => n.name);
+    expect(values.length).toBeGreaterThan(30);
+    const missing = JSON.parse(
+      await ok(process.execPath, ["doc-values.mjs", JSON.stringify([...values, NOT_EXPORTED])], dir),
+    );
+    // the check reports a name the package lacks: here exactly the one no module exports
+    expect(missing).toEqual([NOT_EXPORTED]);
+    // and the learned policies' entry point loads TensorFlow.js only when called
+    expect(DOC_NAMES.map((n) => n.name)).toContain("trainDevicePolicy");
+  });
+
   it("type-checks a TypeScript consumer against the shipped declarations", async () => {
     const tsconfig = {
       compilerOptions: {
@@ -146,10 +181,12 @@ describe("the packed package, installed in another project", () => {
         types: ["node"],
         typeRoots: [TYPES],
       },
-      files: ["consumer.ts"],
+      files: ["consumer.ts", "docNames.ts"],
     };
     await writeFile(join(dir, "tsconfig.json"), JSON.stringify(tsconfig, null, 2));
     await writeFile(join(dir, "consumer.ts"), TS_CONSUMER);
+    // every name the docs' code blocks import (test/docNames.ts), with the types among them
+    await writeFile(join(dir, "docNames.ts"), docNamesTs());
     const r = await run(TSC, ["-p", "tsconfig.json"], dir);
     expect(r.stdout + r.stderr).toBe("");
     expect(r.code).toBe(0);
