@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import type { Io } from "../command.ts";
 import { decodeLine } from "../envServer/wire.ts";
 import { main } from "../main.ts";
@@ -111,9 +111,19 @@ describe("sfl-market env-server (in-process)", () => {
 
 describe("sfl-market env-server (the binary)", () => {
   it("serves on its real stdin and stdout, keeps stdout for replies, and exits 0 after close", async () => {
-    const child = spawn(process.execPath, [BIN, "env-server", "--stdio", "--preset", "tiny"], {
-      cwd: ROOT,
-      stdio: ["pipe", "pipe", "pipe"],
+    // the rivals' policy a user module, which runs in a worker thread: close must end that too
+    const options = JSON.stringify({ tenants: ["vit"], rivals: "./examples/my-pricing.ts" });
+    const child = spawn(
+      process.execPath,
+      [BIN, "env-server", "--stdio", "--preset", "tiny", "--options", options],
+      {
+        cwd: ROOT,
+        stdio: ["pipe", "pipe", "pipe"],
+      },
+    );
+    // a server that does not exit is ended with the test, whatever its outcome
+    onTestFinished(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill();
     });
     let out = "";
     let err = "";
@@ -124,7 +134,9 @@ describe("sfl-market env-server (the binary)", () => {
       err += d;
     });
     const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+    const prices = JSON.stringify(new Array(20).fill(1));
     child.stdin.write(`${HELLO}\n{"op":"reset","seed":1}\n{"op":"step","actions":{"vit":[1]}}\n`);
+    child.stdin.write(`{"op":"step","actions":{"vit":${prices}}}\n`);
     child.stdin.write('{"op":"close"}\n');
     // stdin stays open: close alone must end the server
     expect(await exited).toBe(0);
@@ -133,8 +145,10 @@ describe("sfl-market env-server (the binary)", () => {
       .trim()
       .split("\n")
       .map((l) => decodeLine(l) as Json);
-    expect(replies.map((r) => r.ok)).toEqual([true, true, false, true]);
+    expect(replies.map((r) => r.ok)).toEqual([true, true, false, true, true]);
+    expect(replies[0].rivals).toEqual({ policy: "./examples/my-pricing.ts", tenants: ["bert", "whisper"] });
     expect(replies[2].error).toMatchObject({ code: "BAD_ACTION", path: "actions.vit" });
+    expect(replies[3].rewards.vit).toBeGreaterThanOrEqual(0);
     expect(err).toBe("");
   });
 });

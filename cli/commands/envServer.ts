@@ -2,6 +2,7 @@ import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import { PRESET_NAMES, presetScenario } from "../../env/presets.ts";
 import type { Scenario } from "../../env/scenario.ts";
+import { parsePolicySpec } from "../../policies/registry.ts";
 import { parseCommandArgs } from "../args.ts";
 import { type Command, EXIT_OK, type Io, UsageError } from "../command.ts";
 import { DEFAULT_RIVALS, parseEnvServerOptions } from "../envServer/options.ts";
@@ -71,7 +72,13 @@ export function envServerCommand(input: () => Readable = () => process.stdin): C
       // the session's modules are loaded once the flags are known to be good
       const { openSession } = await import("../envServer/open.ts");
       const session = await openSession({ scenario, scenarioName, options: opts, version: version() });
-      return serve(session, input(), io);
+      try {
+        return await serve(session, input(), io);
+      } finally {
+        // a rivals' policy given by path runs in a worker thread, which would keep the process alive
+        if (parsePolicySpec(opts.rivals ?? DEFAULT_RIVALS).kind === "module")
+          (await import("../../io/policyLoader.ts")).stopPolicyWorkers();
+      }
     },
   };
 }
