@@ -2,6 +2,7 @@
 directly in TypeScript: the TypeScript side (reference_trajectory.ts) samples actions and records
 what it saw; the bridge is fed the same actions and must see the same bits."""
 
+import functools
 import json
 import shutil
 import subprocess
@@ -12,19 +13,25 @@ import pytest
 import sfl_market
 
 
-def reference(checkout, **request):
+@functools.cache
+def _reference(checkout, request_json):
     node = shutil.which("node")
     if node is None:
         pytest.skip("node is not on PATH")
     script = checkout / "python" / "tests" / "reference_trajectory.ts"
     out = subprocess.run(
-        [node, "--import", "tsx", str(script), json.dumps(request)],
+        [node, "--import", "tsx", str(script), request_json],
         cwd=checkout,
         capture_output=True,
         check=True,
         timeout=300,
     )
     return json.loads(out.stdout)
+
+
+def reference(checkout, **request):
+    """What MarketParallelEnv did in TypeScript for this request (run once per request)."""
+    return _reference(checkout, json.dumps(request, sort_keys=True))
 
 
 def same_bits(a, b):
@@ -75,6 +82,6 @@ def test_same_seed_same_trajectory_as_typescript(checkout, device_agents):
 
 def test_the_comparison_catches_a_different_seed(checkout):
     """A bridge episode of another seed does not pass for the reference's: the test can fail."""
-    ref = reference(checkout, preset="tiny", seed=SEED, episodes=1)
+    ref = reference(checkout, preset="tiny", seed=SEED, episodes=2, deviceAgents=[])
     with sfl_market.parallel_env(preset="tiny") as env, pytest.raises(AssertionError):
         replay(env, ref, SEED + 1)
