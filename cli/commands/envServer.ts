@@ -3,7 +3,7 @@ import type { Readable } from "node:stream";
 import { PRESET_NAMES, presetScenario } from "../../env/presets.ts";
 import type { Scenario } from "../../env/scenario.ts";
 import { parsePolicySpec } from "../../policies/registry.ts";
-import { parseCommandArgs } from "../args.ts";
+import { oneOf, parseCommandArgs } from "../args.ts";
 import { type Command, EXIT_OK, type Io, UsageError } from "../command.ts";
 import { DEFAULT_RIVALS, parseEnvServerOptions } from "../envServer/options.ts";
 import { readScenarioFile } from "../scenarioInput.ts";
@@ -49,8 +49,7 @@ export function envServerCommand(input: () => Readable = () => process.stdin): C
         throw new UsageError("give --stdio (standard input and output is the only transport)");
       if (values.preset !== undefined && values.scenario !== undefined)
         throw new UsageError("give either --preset or --scenario, not both");
-      if (values.preset !== undefined && !(PRESET_NAMES as readonly string[]).includes(values.preset))
-        throw new UsageError(`--preset must be one of ${PRESET_NAMES.join(", ")}, got '${values.preset}'`);
+      const preset = oneOf("preset", values.preset, PRESET_NAMES) ?? "tiny";
       let options: unknown;
       try {
         options = values.options === undefined ? undefined : JSON.parse(values.options);
@@ -64,7 +63,6 @@ export function envServerCommand(input: () => Readable = () => process.stdin): C
         scenario = await readScenarioFile(values.scenario);
         scenarioName = values.scenario;
       } else {
-        const preset = (values.preset ?? "tiny") as (typeof PRESET_NAMES)[number];
         scenario = presetScenario(preset);
         scenarioName = `preset ${preset}`;
       }
