@@ -2,16 +2,14 @@ import type { Compiled } from "../../env/compile.ts";
 import { PolicyError } from "../../env/errors.ts";
 import {
   type AgentInfo,
-  Box,
-  Capacity,
   DEFAULT_ENV_SEED,
   MarketParallelEnv,
   type ResetResult,
-  type Space,
   TENANT_OBSERVATION,
 } from "../../env/parallelEnv.ts";
 import { createRng, type Rng } from "../../env/rng.ts";
-import type { MarketObservation, TenantPolicy } from "../../policies/types.ts";
+import type { TenantPolicy } from "../../policies/types.ts";
+import { actionVector, clip, marketJson, RequestError, spaceJson } from "./forms.ts";
 import { type EnvServerOptions, marketEnvOptions, type Roles } from "./options.ts";
 import { decodeLine, encodeLine, WireSyntaxError } from "./wire.ts";
 
@@ -27,30 +25,6 @@ import { decodeLine, encodeLine, WireSyntaxError } from "./wire.ts";
 
 /** The protocol version; a client announcing another one is refused at the handshake. */
 export const PROTOCOL = 1;
-
-export type ErrorCode =
-  | "BAD_JSON"
-  | "BAD_REQUEST"
-  | "UNKNOWN_OP"
-  | "HANDSHAKE"
-  | "PROTOCOL"
-  | "STATE"
-  | "UNKNOWN_AGENT"
-  | "NOT_LIVE"
-  | "BAD_ACTION"
-  | "RIVAL_POLICY"
-  | "INTERNAL";
-
-/** A request the session refuses; becomes an error reply. */
-class RequestError extends Error {
-  readonly code: ErrorCode;
-  readonly path: string | undefined;
-  constructor(code: ErrorCode, message: string, path?: string) {
-    super(message);
-    this.code = code;
-    this.path = path;
-  }
-}
 
 export interface SessionSetup {
   readonly compiled: Compiled;
@@ -344,55 +318,8 @@ export class EnvSession {
   }
 }
 
-function spaceJson(space: Space<Float64Array>) {
-  if (space instanceof Box) return { kind: "box", shape: [...space.shape], low: space.low, high: space.high };
-  if (space instanceof Capacity) return { kind: "capacity", shape: [space.n] };
-  throw new Error(`no wire form for a space of kind ${space.kind}`);
-}
-
-/** The market observation with only its data fields (what a pricing policy reads). */
-function marketJson(m: MarketObservation) {
-  const { M, N, tau, cost, value, budget } = m.market;
-  return {
-    step: m.step,
-    time: m.time,
-    market: { M, N, tau, cost, value, budget },
-    tenants: m.tenants,
-    lastPrices: m.lastPrices,
-    lastParticipation: m.lastParticipation,
-    ...(m.dataWeight ? { dataWeight: m.dataWeight } : {}),
-  };
-}
-
-/** A client's action as the Float64Array the environment takes; its shape checked here, its values by the environment. */
-function actionVector(a: unknown, space: Space<Float64Array>, path: string): Float64Array {
-  const n = space instanceof Box ? space.shape[0] : (space as Capacity).n;
-  const what =
-    space instanceof Box
-      ? `a list of ${n} numbers (a price per device)`
-      : `a list of ${n} numbers >= 0 summing to <= 1 (participation per tenant)`;
-  if (!Array.isArray(a))
-    throw new RequestError("BAD_ACTION", `must be ${what}, got ${clip(JSON.stringify(a) ?? "")}`, path);
-  if (a.length !== n) throw new RequestError("BAD_ACTION", `must be ${what}, got ${a.length} entries`, path);
-  const out = new Float64Array(n);
-  for (let k = 0; k < n; k++) {
-    if (typeof a[k] !== "number")
-      throw new RequestError(
-        "BAD_ACTION",
-        `must be ${what}; entry ${k} is ${clip(JSON.stringify(a[k]) ?? "")}`,
-        `${path}[${k}]`,
-      );
-    out[k] = a[k];
-  }
-  return out;
-}
-
 function pick<T>(record: Record<string, T>, keys: readonly string[]): Record<string, T> {
   const out: Record<string, T> = {};
   for (const k of keys) if (k in record) out[k] = record[k];
   return out;
-}
-
-function clip(s: string, n = 80): string {
-  return s.length <= n ? s : `${s.slice(0, n)}...`;
 }
