@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import { decodeLine } from "../cli/envServer/wire.ts";
 import { docImports } from "./docNames.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -198,5 +199,24 @@ describe("the packed package, installed in another project", () => {
     const market = join(dir, "node_modules", "sfl-market", "examples", "market.json");
     const solved = JSON.parse(await ok(bin, ["solve", market, "--json"], dir));
     expect(solved.converged).toBe(true);
+  });
+
+  it("serves the environment from node_modules/.bin, where the Python package looks for it", async () => {
+    const bin = join(dir, "node_modules", ".bin", "sfl-market");
+    const requests = ['{"op":"hello","protocol":1}', '{"op":"reset","seed":1}', '{"op":"close"}'];
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = execFile(bin, ["env-server", "--stdio"], { cwd: dir, env }, (error, stdout, stderr) =>
+        error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
+      );
+      child.stdin?.end(`${requests.join("\n")}\n`);
+    });
+    // JSON with -Infinity and Infinity for the unbounded sides of the spaces
+    const replies = out
+      .trim()
+      .split("\n")
+      .map((l) => decodeLine(l) as Record<string, unknown>);
+    expect(replies.map((r) => r.ok)).toEqual([true, true, true]);
+    expect(replies[0].version).toBe(pkgVersion);
+    expect(replies[1].agents).toEqual(replies[0].possibleAgents);
   });
 });
