@@ -142,3 +142,52 @@ def test_info_market_gives_the_market_observation():
         market = infos["vit"]["market"]
         assert market["market"]["N"] == 20 and len(market["market"]["cost"]) == market["market"]["M"] * 20
         assert [t["name"] for t in market["tenants"]] == ["vit", "bert", "whisper"]
+
+
+SCENARIO = {
+    "seed": 3,
+    "tau": 2,
+    "devices": {"count": 12},
+    "tenants": [
+        {
+            "name": "solo",
+            "type": "vit",
+            "target": 0.01,
+            "deadline": 21600,
+            "budget": 8,
+            "samplesPerRound": 64,
+            "cutLayer": 2,
+        },
+        {
+            "name": "duo",
+            "type": "bert",
+            "target": 0.01,
+            "deadline": 21600,
+            "budget": 5,
+            "samplesPerRound": 32,
+            "cutLayer": 2,
+        },
+    ],
+}
+
+
+def test_a_scenario_file_and_its_seed(tmp_path):
+    path = tmp_path / "two.json"
+    path.write_text(json.dumps(SCENARIO))
+    with sfl_market.parallel_env(scenario=path, tenants=["duo"]) as env:
+        assert env.possible_agents == ["duo"]
+        assert env.scenario_name == str(path)
+        assert env.action_space("duo").shape == (12,)
+        assert env.tenants["duo"] == {
+            "type": "bert",
+            "start": 0,
+            "deadline": 21600,
+            "target": 0.01,
+            "budget": 5,
+        }
+        high = env.action_space("duo").high
+    # another seed draws another population: other costs, so another price cap
+    with sfl_market.parallel_env(scenario=path, seed=4, tenants=["duo"]) as env:
+        assert not np.array_equal(env.action_space("duo").high, high)
+    with pytest.raises(ValueError, match="render modes"):
+        sfl_market.parallel_env(scenario=path, render_mode="human")

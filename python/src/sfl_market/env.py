@@ -67,8 +67,13 @@ class MarketParallelEnv(ParallelEnv):
         scenario: str | os.PathLike[str] | None = None,
         seed: int | str | None = None,
         server: ServerSpec | None = None,
+        render_mode: str | None = None,
         **options: Any,
     ):
+        if render_mode is not None:
+            raise ValueError(
+                f"render_mode={render_mode!r}: the market has no render modes (metadata['render_modes'] is empty)"
+            )
         if preset is not None and scenario is not None:
             raise ValueError("give either preset= or scenario=, not both")
         args: list[str] = []
@@ -176,6 +181,7 @@ def parallel_env(
     scenario: str | os.PathLike[str] | None = None,
     seed: int | str | None = None,
     server: ServerSpec | None = None,
+    render_mode: str | None = None,
     **options: Any,
 ) -> MarketParallelEnv:
     """The market as a ``pettingzoo.ParallelEnv``.
@@ -190,4 +196,6 @@ def parallel_env(
     ``max_time``, ``repricing_interval``, ``aggregation`` and ``info`` (``"market"`` adds the full
     market observation to each tenant's info).
     """
-    return MarketParallelEnv(preset=preset, scenario=scenario, seed=seed, server=server, **options)
+    return MarketParallelEnv(
+        preset=preset, scenario=scenario, seed=seed, server=server, render_mode=render_mode, **options
+    )
