@@ -196,7 +196,7 @@ export async function resolveTenantPolicy(
 ): Promise<TenantPolicy> {
   // issue 4: `learned:DIR`, a trained policy's checkpoint (policies/learned/, loaded lazily: tfjs)
   if (spec.trim().startsWith(LEARNED_PREFIX))
-    return (await import("./learned/policy.ts")).loadLearnedTenantPolicy(learnedDir(spec), options);
+    return (await import("../io/learnedPolicy.ts")).loadLearnedTenantPolicy(learnedDir(spec), options);
   const p = parsePolicySpec(spec);
   if (p.kind === "module") {
     // a user module by path, run in a worker thread (io/policyHost.ts, loaded lazily: node:fs)
@@ -212,7 +212,7 @@ export async function resolveDevicePolicy(
   options?: Record<string, unknown>,
 ): Promise<DevicePolicy> {
   if (spec.trim().startsWith(LEARNED_PREFIX))
-    return (await import("./learned/policy.ts")).loadLearnedDevicePolicy(learnedDir(spec));
+    return (await import("../io/learnedPolicy.ts")).loadLearnedDevicePolicy(learnedDir(spec));
   const p = parsePolicySpec(spec);
   if (p.kind === "module") {
     const { loadIsolatedPolicy } = await import("../io/isolatedPolicy.ts");

@@ -1,15 +1,15 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { tf } from "./backend.ts";
+import { tf } from "../policies/learned/backend.ts";
 
 /**
- * The files of learned policies: a tfjs IOHandler that writes and reads the standard "layers-model"
- * format (model.json with the topology and a weights manifest, weights.bin with the float32
- * weights) with plain node:fs, since the tfjs file:// handler only exists in @tensorflow/tfjs-node;
- * and the atomic file and directory writes checkpoints are made of. This is the only module under
- * policies/learned/ that touches the file system (a checkpoint is the learned policy's input, as a
- * user module is a path policy's).
+ * The files of learned policies' checkpoints (io/checkpoint.ts): a tfjs IOHandler that writes and
+ * reads the standard "layers-model" format (model.json with the topology and a weights manifest,
+ * weights.bin with the float32 weights) with plain node:fs, since the tfjs file:// handler only
+ * exists in @tensorflow/tfjs-node; and the atomic file and directory writes checkpoints are made of.
+ * Temporary names follow cli/output.ts's tempName, so a killed run's leftovers are recognised and
+ * removed by the next run (removeStaleTemps).
  */
 
 /** Writes `data` to `file` and flushes it to disk (no rename: callers write into fresh directories). */
