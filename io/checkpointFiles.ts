@@ -30,7 +30,8 @@ export async function writeAtomic(file: string, data: string | Uint8Array): Prom
     await writeSynced(tmp, data);
     await rename(tmp, file);
   } finally {
-    await rm(tmp, { force: true });
+    // never let the clean-up's own error hide the real one
+    await rm(tmp, { force: true }).catch(() => undefined);
   }
 }
 
@@ -49,7 +50,7 @@ export async function writeDirAtomic(dir: string, fill: (tmp: string) => Promise
     await rename(tmp, dir);
     await syncDir(dirname(dir));
   } finally {
-    await rm(tmp, { recursive: true, force: true });
+    await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
   }
 }
 

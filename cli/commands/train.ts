@@ -293,7 +293,8 @@ async function trainRun(io: Io, r: TrainRequest): Promise<number> {
   } catch (e) {
     progress.done();
     io.err(
-      `error: ${(e as Error).message}\n${out} keeps the checkpoint after episode ${trainer.episode - 1}.\n`,
+      `error: ${(e as NodeJS.ErrnoException)?.code ? fsProblem(out, e, "write the checkpoint in") : (e as Error).message}\n` +
+        `${out} keeps the checkpoint after episode ${trainer.episode - 1}.\n`,
     );
     trainer.dispose();
     return EXIT_FAILURE;
