@@ -13,7 +13,7 @@ import { comparisonData } from "../../report/fromRuns.ts";
 import { renderReport } from "../../report/html.ts";
 import { renderTable } from "../../report/table.ts";
 import type { ComparisonData } from "../../report/types.ts";
-import { nonNegativeInteger, oneOf, parseCommandArgs } from "../args.ts";
+import { nonNegativeInteger, oneOf, parseCommandArgs, positiveInteger } from "../args.ts";
 import {
   BadPathError,
   type Command,
@@ -42,7 +42,8 @@ export const DEFAULT_POLICIES = [
 
 const usage = `Usage: sfl-market compare [--preset paper|tiny|stress | --scenario FILE] [--seeds N]
                           [--policies a,b,...] [--json OUT.json] [--report DIR]
-                          [--policy-options JSON] [--policy-timeout MS] [--sandbox] [--quiet]
+                          [--policy-options JSON] [--policy-timeout MS] [--max-rounds N]
+                          [--max-steps N] [--sandbox] [--quiet]
 
 Runs every pricing policy on the same seeds of one scenario (one shared device population; the
 seed drives participation sampling and the learners' noise) and prints, per tenant, the median
@@ -60,6 +61,10 @@ fine-tuning time, targets met, rounds, spend and PRINCE's speedup (baseline time
 --policy-timeout MS  stop when a policy takes longer than MS ms to answer (default 60000; 0: no
                    limit). A policy module given by path runs in a worker thread, so a loop that
                    never ends is stopped too.
+--max-rounds N     a tenant still short of its target after N rounds stops, unfinished ("cap
+                   reached"; default 20000, ten times the most any preset run needs)
+--max-steps N      an episode stops after N market steps, its running tenants unfinished (default:
+                   as many as the round cap can trigger, from the scenario's tenants and K)
 --sandbox          run policy modules given by path in a child process under Node's permission
                    model: they may read their own directory and this package, and nothing else;
                    no writes, no processes (docs/plugins.md, "What a module can still do")
@@ -87,6 +92,8 @@ export const compare: Command = {
       "policy-options": { type: "string" },
       quiet: { type: "boolean" },
       sandbox: { type: "boolean" },
+      "max-rounds": { type: "string" },
+      "max-steps": { type: "string" },
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     if (values.preset !== undefined && values.scenario !== undefined)
@@ -101,6 +108,8 @@ export const compare: Command = {
     if (policies.length === 0) throw new UsageError("--policies needs at least one policy");
     if (new Set(policies).size !== policies.length) throw new UsageError("--policies lists a policy twice");
     const timeout = nonNegativeInteger("policy-timeout", values["policy-timeout"]);
+    const maxRounds = positiveInteger("max-rounds", values["max-rounds"]);
+    const maxMarketSteps = positiveInteger("max-steps", values["max-steps"]);
     const policyOptions = parsePolicyOptions(values["policy-options"], policies);
     const interrupt = new AbortController();
     const workers = new PolicyWorkers();
@@ -142,6 +151,8 @@ export const compare: Command = {
         entries,
         interrupt,
         workers,
+        maxRounds,
+        maxMarketSteps,
         json: values.json,
         report: values.report,
         timeout,
@@ -167,6 +178,9 @@ export interface CompareRequest {
   readonly interrupt?: AbortController;
   /** The workers the entries' user modules run in, stopped when the runs are done. */
   readonly workers?: PolicyWorkers;
+  /** Caps per episode (--max-rounds, --max-steps; defaults from the scenario: env's episodeCaps). */
+  readonly maxRounds?: number;
+  readonly maxMarketSteps?: number;
   readonly json?: string;
   readonly report?: string;
   readonly timeout?: number;
@@ -223,6 +237,8 @@ export async function compareScenario(io: Io, req: CompareRequest): Promise<numb
           ? 0
           : (req.timeout ?? DEFAULT_POLICY_TIMEOUT_MS) + (req.entries ? WATCHDOG_MARGIN_MS : 0),
       policyOptions: req.policyOptions,
+      maxRounds: req.maxRounds,
+      maxMarketSteps: req.maxMarketSteps,
       onEvent: req.quiet ? undefined : progress.onEvent,
       signal: interrupt.signal,
     });
