@@ -1,7 +1,7 @@
-import { randomBytes } from "node:crypto";
 import { constants, type Stats } from "node:fs";
-import { access, link, lstat, mkdir, open, readdir, readlink, rename, rm, stat } from "node:fs/promises";
-import { basename, dirname, join, resolve } from "node:path";
+import { access, link, lstat, mkdir, open, readlink, rename, rm, stat } from "node:fs/promises";
+import { basename, dirname, resolve } from "node:path";
+import { removeStaleTemps, tempName, writeSynced } from "../io/files.ts";
 import { BadPathError } from "./command.ts";
 
 /**
@@ -179,55 +179,6 @@ export async function checkOutput(path: string, rules: OutputRules): Promise<Out
   return { kind: "replace", name: path, file, createDirs: false };
 }
 
-/** The temporary file beside `file` that an atomic write goes through. */
-export function tempName(file: string): string {
-  return join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
-}
-
-const TEMP = /^\.(.+)\.(\d+)\.[0-9a-f]{12}\.tmp$/;
-
-/** True if a process with this id exists (it may be another program: then its files are left alone). */
-function alive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return errno(e) === "EPERM";
-  }
-}
-
-/**
- * Removes the temporary files and directories (see tempName) a killed run left in `dir`: those of
- * processes that no longer exist, optionally only for the names in `only`. Never throws.
- */
-export async function removeStaleTemps(dir: string, only?: readonly string[]): Promise<string[]> {
-  const removed: string[] = [];
-  const names = await readdir(dir).catch(() => [] as string[]);
-  for (const n of names) {
-    const m = TEMP.exec(n);
-    if (!m || (only && !only.includes(m[1])) || alive(Number(m[2]))) continue;
-    try {
-      await rm(join(dir, n), { recursive: true, force: true });
-      removed.push(join(dir, n));
-    } catch {
-      // not ours to fight over: a file we cannot remove stays
-    }
-  }
-  return removed;
-}
-
-/** Writes and flushes `data` to a new file (fails if it exists). */
-async function writeNew(file: string, data: string | Uint8Array): Promise<void> {
-  const handle = await open(file, "wx");
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 /**
  * Writes `text` to a checked target (checkOutput); returns a sentence for the user when it cannot,
  * else undefined. `out` receives the text for standard output. A `replace` target is atomic: the
@@ -283,7 +234,7 @@ export async function writeOutput(
 async function replaceAtomically(file: string, text: string, overwrite: boolean): Promise<void> {
   const tmp = tempName(file);
   try {
-    await writeNew(tmp, text);
+    await writeSynced(tmp, text, "wx");
     if (overwrite) await rename(tmp, file);
     else {
       try {
@@ -319,3 +270,5 @@ export async function writeChecked(
   }
   return writeOutput(target, text, out, { overwrite: rules.overwrite });
 }
+
+export { removeStaleTemps, tempName } from "../io/files.ts";

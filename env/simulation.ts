@@ -651,7 +651,7 @@ function simulate(d: Draft<State>, base: State, world: World, events: SimEvent[]
       if (ts.status !== "active" || !ts.inFlight || ts.inFlight.end > t) continue;
       const fin = completeRound(world, ts, t, rngOf(ts.index), events);
       if (!fin && ts.rounds >= world.maxRounds) {
-        capTenant(ts, t, roundCapReason(world.maxRounds, ts), events);
+        stopUnfinished(ts, t, roundCapReason(world.maxRounds, ts), events);
         d.truncated = true;
         trigger = true;
       }
@@ -686,23 +686,12 @@ function simulate(d: Draft<State>, base: State, world: World, events: SimEvent[]
     if (t >= world.maxTime) {
       for (const ts of tenants) {
         if (ts.status !== "active" && ts.status !== "waiting") continue;
-        ts.reason =
+        const reason =
           ts.status === "waiting"
             ? `the episode ended (maxTime = ${world.maxTime} s) before its start at ${ts.start} s`
             : `the episode ended (maxTime = ${world.maxTime} s) with loss gap ${ts.lossGap} > target ${ts.target}`;
-        ts.status = "unfinished";
-        ts.inFlight = null;
-        ts.finishedAt = t;
+        stopUnfinished(ts, t, reason, events);
         d.truncated = true;
-        events.push({
-          type: "tenantUnfinished",
-          time: t,
-          tenant: ts.name,
-          index: ts.index,
-          rounds: ts.rounds,
-          lossGap: ts.lossGap,
-          spend: ts.spent,
-        });
       }
       d.done = true;
       break;
@@ -722,7 +711,7 @@ function simulate(d: Draft<State>, base: State, world: World, events: SimEvent[]
       if (d.step >= world.maxMarketSteps) {
         for (const ts of tenants)
           if (ts.status === "active" || ts.status === "waiting")
-            capTenant(ts, t, stepCapReason(world.maxMarketSteps, ts), events);
+            stopUnfinished(ts, t, stepCapReason(world.maxMarketSteps, ts), events);
         d.truncated = true;
         d.done = true;
       }
@@ -764,8 +753,8 @@ const stepCapReason = (cap: number, ts: Draft<TenantState>) =>
     ? `cap reached: ${cap} market steps (the episode's step cap; raise it with --max-steps) before its start at ${ts.start} s`
     : `cap reached: ${cap} market steps (the episode's step cap; raise it with --max-steps) with loss gap ${ts.lossGap} > target ${ts.target} after ${ts.rounds} rounds`;
 
-/** Stops a running or waiting tenant at a cap: an outcome (unfinished), never an error. */
-function capTenant(ts: Draft<TenantState>, t: number, reason: string, events: SimEvent[]): void {
+/** Stops a running or waiting tenant at a limit (maxTime, a cap): an outcome, never an error. */
+function stopUnfinished(ts: Draft<TenantState>, t: number, reason: string, events: SimEvent[]): void {
   ts.reason = reason;
   ts.status = "unfinished";
   ts.inFlight = null;

@@ -1,31 +1,22 @@
-import { randomBytes } from "node:crypto";
 import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { dirname, join } from "node:path";
 import { tf } from "../policies/learned/backend.ts";
+import { tempName, writeSynced } from "./files.ts";
 
 /**
  * The files of learned policies' checkpoints (io/checkpoint.ts): a tfjs IOHandler that writes and
  * reads the standard "layers-model" format (model.json with the topology and a weights manifest,
  * weights.bin with the float32 weights) with plain node:fs, since the tfjs file:// handler only
  * exists in @tensorflow/tfjs-node; and the atomic file and directory writes checkpoints are made of.
- * Temporary names follow cli/output.ts's tempName, so a killed run's leftovers are recognised and
+ * Temporary names are io/files.ts's tempName, so a killed run's leftovers are recognised and
  * removed by the next run (removeStaleTemps).
  */
 
-/** Writes `data` to `file` and flushes it to disk (no rename: callers write into fresh directories). */
-export async function writeSynced(file: string, data: string | Uint8Array): Promise<void> {
-  const handle = await open(file, "w");
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
+export { writeSynced };
 
 /** Atomic replace: a flushed temporary file beside `file`, renamed over it. */
 export async function writeAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  const tmp = tempName(file);
   try {
     await writeSynced(tmp, data);
     await rename(tmp, file);
@@ -41,7 +32,7 @@ export async function writeAtomic(file: string, data: string | Uint8Array): Prom
  * either absent or complete.
  */
 export async function writeDirAtomic(dir: string, fill: (tmp: string) => Promise<void>): Promise<void> {
-  const tmp = join(dirname(dir), `.${basename(dir)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  const tmp = tempName(dir);
   await mkdir(tmp, { recursive: true });
   try {
     await fill(tmp);

@@ -1,6 +1,7 @@
 import { mkdir, open, readFile, rm } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { alive } from "./files.ts";
 
 /**
  * A directory lock for a training run: DIR/.lock, created exclusively, holding the owner's process
@@ -22,15 +23,6 @@ interface Owner {
 }
 
 const errno = (e: unknown) => (e as NodeJS.ErrnoException | undefined)?.code;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return errno(e) === "EPERM";
-  }
-}
 
 /** Why the lock of `dir` cannot be taken: a sentence for the user (exit 2). */
 export class RunLockedError extends Error {
