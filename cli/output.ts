@@ -1,5 +1,5 @@
 import { constants, type Stats } from "node:fs";
-import { access, link, lstat, mkdir, open, readlink, rename, rm, stat } from "node:fs/promises";
+import { access, link, lstat, mkdir, open, readlink, realpath, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, resolve } from "node:path";
 import { removeStaleTemps, tempName, writeSynced } from "../io/files.ts";
 import { BadPathError } from "./command.ts";
@@ -83,12 +83,28 @@ export function fsProblem(path: string, e: unknown, doing = "write"): string {
   }
 }
 
-/** Follows symbolic links to the path that would be written (the target may not exist yet). */
-async function followLinks(path: string): Promise<{ file: string; info: Stats | null }> {
+/**
+ * Follows symbolic links to what would be written: the real file for a regular file (the atomic
+ * replace happens there), the path itself for anything else (opening it follows the links, which
+ * matters for /dev/stdout -> /proc/self/fd/1 -> pipe:[N]); for a dangling link, the file it names.
+ */
+async function followLinks(
+  path: string,
+): Promise<{ file: string; info: Stats | null; linkTo: string | null }> {
+  const first = await lstatOrNull(path);
+  if (!first?.isSymbolicLink()) return { file: resolve(path), info: first, linkTo: null };
+  const target = await stat(path).catch((e) => {
+    if (errno(e) === "ENOENT") return null;
+    throw e;
+  });
+  if (target) {
+    const real = await realpath(path).catch(() => resolve(path));
+    return { file: target.isFile() ? real : resolve(path), info: target, linkTo: real };
+  }
   let file = resolve(path);
   for (let hops = 0; hops < 40; hops++) {
     const info = await lstatOrNull(file);
-    if (!info?.isSymbolicLink()) return { file, info };
+    if (!info?.isSymbolicLink()) return { file, info, linkTo: file };
     file = resolve(dirname(file), await readlink(file));
   }
   throw Object.assign(new Error("too many symbolic links"), { code: "ELOOP" });
@@ -124,6 +140,8 @@ async function checkDirectory(dir: string, name: string, create: boolean): Promi
   }
 }
 
+const STDOUT_PATHS = ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"];
+
 /**
  * Checks that `path` can be written under `rules` and says how it will be; throws BadPathError (exit
  * 2) with a sentence when it cannot. Run it for every output before the command starts working.
@@ -133,19 +151,21 @@ export async function checkOutput(path: string, rules: OutputRules): Promise<Out
     throw new BadPathError(
       `${rules.flag} needs a file name${rules.allowStdout ? " (or - for standard output)" : ""}`,
     );
-  if (path === "-") {
+  // /dev/stdout is this process's standard output whatever it is (a pipe, a terminal, a file the
+  // shell opened): the same as -, so the table goes to stderr and nothing is renamed over a file
+  if (path === "-" || STDOUT_PATHS.includes(path)) {
     if (rules.allowStdout) return { kind: "stdout", name: "standard output" };
     throw new BadPathError(`${rules.flag} - (standard output) is not supported here; give a file name`);
   }
   const createDirs = rules.createDirs ?? false;
-  let followed: { file: string; info: Stats | null };
+  let followed: Awaited<ReturnType<typeof followLinks>>;
   try {
     followed = await followLinks(path);
   } catch (e) {
     throw new BadPathError(fsProblem(path, e));
   }
-  const { file, info } = followed;
-  const via = file === resolve(path) ? "" : ` (the link ${path} points to ${file})`;
+  const { file, info, linkTo } = followed;
+  const via = linkTo === null ? "" : ` (the link ${path} points to ${linkTo})`;
   if (info === null) {
     await checkDirectory(dirname(file), path, createDirs);
     await removeStaleTemps(dirname(file), [basename(file)]);
