@@ -7,8 +7,11 @@ import { PRESET_NAMES, presetScenario } from "../../env/presets.ts";
 import { createRng } from "../../env/rng.ts";
 import type { Scenario } from "../../env/scenario.ts";
 import { EpisodeCancelled } from "../../env/simulation.ts";
-import { comparisonPolicies, PolicyWorkers, WATCHDOG_MARGIN_MS } from "../../io/policyLoader.ts";
+import type { IsolatedPolicy, IsolationOptions } from "../../io/isolatedPolicy.ts";
+import { isModuleSpec, loadModulePolicy, PolicyWorkers, WATCHDOG_MARGIN_MS } from "../../io/policyLoaders.ts";
 import { InputError } from "../../market/errors.ts";
+import { resolveTenantPolicy } from "../../policies/registry.ts";
+import type { TenantPolicy } from "../../policies/types.ts";
 import { comparisonData } from "../../report/fromRuns.ts";
 import { renderReport } from "../../report/html.ts";
 import { renderTable } from "../../report/table.ts";
@@ -299,6 +302,33 @@ export async function compareScenario(io: Io, req: CompareRequest): Promise<numb
   if (reportTarget) await write(reportTarget, () => renderReport(data));
   if (interrupted) return EXIT_INTERRUPTED;
   return outcome.failure || writeFailed ? EXIT_FAILURE : EXIT_OK;
+}
+
+/**
+ * The policies of a comparison: each spec built once up front (so a typo, a bad module or bad
+ * options fail before any run); module paths become entries whose instances live in their worker.
+ */
+async function comparisonPolicies(
+  specs: readonly string[],
+  policyOptions: Readonly<Record<string, Record<string, unknown>>>,
+  opts: IsolationOptions,
+): Promise<ComparisonPolicy[]> {
+  const out: ComparisonPolicy[] = [];
+  for (const spec of specs) {
+    if (isModuleSpec(spec)) {
+      const loaded = (await loadModulePolicy(
+        spec,
+        "tenant",
+        policyOptions[spec],
+        opts,
+      )) as IsolatedPolicy<TenantPolicy>;
+      out.push({ name: spec, create: () => loaded.instance() });
+    } else {
+      await resolveTenantPolicy(spec, policyOptions[spec]);
+      out.push(spec);
+    }
+  }
+  return out;
 }
 
 /** The report's index.html in DIR (`--report ""` is refused, not taken as the working directory). */
