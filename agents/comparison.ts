@@ -25,6 +25,9 @@ export interface ComparisonOptions {
   /** Options per registry spec, passed to its factory (not used for `create` entries). */
   readonly policyOptions?: Readonly<Record<string, Record<string, unknown>>>;
   readonly maxTime?: number;
+  /** Round and market step caps per episode (EpisodeOptions; defaults from env's episodeCaps). */
+  readonly maxRounds?: number;
+  readonly maxMarketSteps?: number;
   readonly policyTimeoutMs?: number;
   /** Every market event of every run, with the run it belongs to (for progress and logs). */
   readonly onEvent?: (run: RunId, e: MarketEvent) => void;
@@ -92,6 +95,8 @@ async function runOne(opts: ComparisonOptions, spec: ComparisonPolicy, run: RunI
       {
         seed: run.seed,
         maxTime: opts.maxTime,
+        maxRounds: opts.maxRounds,
+        maxMarketSteps: opts.maxMarketSteps,
         policyTimeoutMs: opts.policyTimeoutMs,
         signal: opts.signal,
       },

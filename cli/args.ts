@@ -30,6 +30,13 @@ export function positiveNumber(flag: string, text: string | undefined): number |
   return x;
 }
 
+/** An integer >= 1, e.g. `--max-rounds 50000`. */
+export function positiveInteger(flag: string, text: string | undefined): number | undefined {
+  const x = nonNegativeInteger(flag, text);
+  if (x !== undefined && x < 1) throw new UsageError(`--${flag} must be an integer >= 1, got '${text}'`);
+  return x;
+}
+
 /** An integer >= 0, e.g. `--max-sweeps 100`. */
 export function nonNegativeInteger(flag: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;

@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { presetInput } from "../env/presets.ts";
 import { cli, expectNoStack } from "./testCli.ts";
 
 let dir: string;
@@ -105,5 +106,43 @@ describe("compare's outputs", () => {
     expect(r.code).toBe(0);
     expect(readdirSync(d)).toEqual(["out.json"]);
     expect(existsSync(join(d, stale))).toBe(false);
+  });
+});
+
+describe("compare's caps (regression, issue 11: valid scenarios ran for hours)", () => {
+  it("a deadline of 1e8 s with a target of 1e-12: capped tenants are outcomes, unfinished: cap reached", async () => {
+    const d = sub("caps");
+    const file = join(d, "runaway.json");
+    const s = structuredClone(presetInput("tiny")) as { tenants: { deadline: number; target: number }[] };
+    for (const t of s.tenants) {
+      t.deadline = 1e8;
+      t.target = 1e-12;
+    }
+    writeFileSync(file, JSON.stringify(s));
+    const r = await cli([
+      "compare",
+      "--scenario",
+      file,
+      "--seeds",
+      "1",
+      "--policies",
+      "prince",
+      "--max-rounds",
+      "150",
+      "--json",
+      "-",
+      "--quiet",
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json.complete).toBe(true);
+    for (const row of json.results) {
+      expect(row.met).toBe(false);
+      expect(row.rounds).toBe(150);
+      expect(row.reason).toMatch(/^cap reached: 150 rounds/);
+    }
+    const bad = await cli(["compare", "--preset", "tiny", "--max-steps", "0"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--max-steps must be an integer >= 1, got '0'");
   });
 });

@@ -50,6 +50,25 @@ describe("checkOutput / writeOutput: what a path may be", () => {
     expect(readdirSync(d)).toEqual(["out.json"]);
   });
 
+  it("a symbolic link to a FIFO: streamed through the link", async () => {
+    const d = sub("link-fifo");
+    execFileSync("mkfifo", [join(d, "pipe")]);
+    symlinkSync(join(d, "pipe"), join(d, "to-pipe"));
+    const target = await checkOutput(join(d, "to-pipe"), rules);
+    expect(target.kind).toBe("stream");
+    const reader = new Promise<string>((resolve) => {
+      let got = "";
+      createReadStream(join(d, "pipe"))
+        .on("data", (c) => {
+          got += c;
+        })
+        .on("end", () => resolve(got));
+    });
+    expect(await writeOutput(target, "via a link\n", noOut)).toBeUndefined();
+    expect(await reader).toBe("via a link\n");
+    expect(lstatSync(join(d, "to-pipe")).isSymbolicLink()).toBe(true);
+  });
+
   it("a symbolic link: its target is written and the link stays a link", async () => {
     const d = sub("symlink");
     const target = join(d, "real.json");
@@ -123,6 +142,8 @@ describe("checkOutput / writeOutput: what a path may be", () => {
     expect(await writeOutput(target, "{}\n", collect)).toBeUndefined();
     expect(got).toBe("{}\n");
     await expectRefused("-", "standard output) is not supported here", { ...rules, allowStdout: false });
+    // /dev/stdout (a link to /proc/self/fd/1, then to a pipe:[N] that names no file) is the same
+    expect((await checkOutput("/dev/stdout", rules)).kind).toBe("stdout");
   });
 
   it("refused before any work, with a sentence: empty, a directory, a missing directory, a file as directory", async () => {

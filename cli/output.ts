@@ -1,7 +1,7 @@
-import { randomBytes } from "node:crypto";
 import { constants, type Stats } from "node:fs";
-import { access, link, lstat, mkdir, open, readdir, readlink, rename, rm, stat } from "node:fs/promises";
-import { basename, dirname, join, resolve } from "node:path";
+import { access, link, lstat, mkdir, open, readlink, realpath, rename, rm, stat } from "node:fs/promises";
+import { basename, dirname, resolve } from "node:path";
+import { removeStaleTemps, tempName, writeSynced } from "../io/files.ts";
 import { BadPathError } from "./command.ts";
 
 /**
@@ -83,12 +83,28 @@ export function fsProblem(path: string, e: unknown, doing = "write"): string {
   }
 }
 
-/** Follows symbolic links to the path that would be written (the target may not exist yet). */
-async function followLinks(path: string): Promise<{ file: string; info: Stats | null }> {
+/**
+ * Follows symbolic links to what would be written: the real file for a regular file (the atomic
+ * replace happens there), the path itself for anything else (opening it follows the links, which
+ * matters for /dev/stdout -> /proc/self/fd/1 -> pipe:[N]); for a dangling link, the file it names.
+ */
+async function followLinks(
+  path: string,
+): Promise<{ file: string; info: Stats | null; linkTo: string | null }> {
+  const first = await lstatOrNull(path);
+  if (!first?.isSymbolicLink()) return { file: resolve(path), info: first, linkTo: null };
+  const target = await stat(path).catch((e) => {
+    if (errno(e) === "ENOENT") return null;
+    throw e;
+  });
+  if (target) {
+    const real = await realpath(path).catch(() => resolve(path));
+    return { file: target.isFile() ? real : resolve(path), info: target, linkTo: real };
+  }
   let file = resolve(path);
   for (let hops = 0; hops < 40; hops++) {
     const info = await lstatOrNull(file);
-    if (!info?.isSymbolicLink()) return { file, info };
+    if (!info?.isSymbolicLink()) return { file, info, linkTo: file };
     file = resolve(dirname(file), await readlink(file));
   }
   throw Object.assign(new Error("too many symbolic links"), { code: "ELOOP" });
@@ -124,6 +140,8 @@ async function checkDirectory(dir: string, name: string, create: boolean): Promi
   }
 }
 
+const STDOUT_PATHS = ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"];
+
 /**
  * Checks that `path` can be written under `rules` and says how it will be; throws BadPathError (exit
  * 2) with a sentence when it cannot. Run it for every output before the command starts working.
@@ -133,19 +151,21 @@ export async function checkOutput(path: string, rules: OutputRules): Promise<Out
     throw new BadPathError(
       `${rules.flag} needs a file name${rules.allowStdout ? " (or - for standard output)" : ""}`,
     );
-  if (path === "-") {
+  // /dev/stdout is this process's standard output whatever it is (a pipe, a terminal, a file the
+  // shell opened): the same as -, so the table goes to stderr and nothing is renamed over a file
+  if (path === "-" || STDOUT_PATHS.includes(path)) {
     if (rules.allowStdout) return { kind: "stdout", name: "standard output" };
     throw new BadPathError(`${rules.flag} - (standard output) is not supported here; give a file name`);
   }
   const createDirs = rules.createDirs ?? false;
-  let followed: { file: string; info: Stats | null };
+  let followed: Awaited<ReturnType<typeof followLinks>>;
   try {
     followed = await followLinks(path);
   } catch (e) {
     throw new BadPathError(fsProblem(path, e));
   }
-  const { file, info } = followed;
-  const via = file === resolve(path) ? "" : ` (the link ${path} points to ${file})`;
+  const { file, info, linkTo } = followed;
+  const via = linkTo === null ? "" : ` (the link ${path} points to ${linkTo})`;
   if (info === null) {
     await checkDirectory(dirname(file), path, createDirs);
     await removeStaleTemps(dirname(file), [basename(file)]);
@@ -177,55 +197,6 @@ export async function checkOutput(path: string, rules: OutputRules): Promise<Out
   await checkDirectory(dirname(file), path, false);
   await removeStaleTemps(dirname(file), [basename(file)]);
   return { kind: "replace", name: path, file, createDirs: false };
-}
-
-/** The temporary file beside `file` that an atomic write goes through. */
-export function tempName(file: string): string {
-  return join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
-}
-
-const TEMP = /^\.(.+)\.(\d+)\.[0-9a-f]{12}\.tmp$/;
-
-/** True if a process with this id exists (it may be another program: then its files are left alone). */
-function alive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return errno(e) === "EPERM";
-  }
-}
-
-/**
- * Removes the temporary files and directories (see tempName) a killed run left in `dir`: those of
- * processes that no longer exist, optionally only for the names in `only`. Never throws.
- */
-export async function removeStaleTemps(dir: string, only?: readonly string[]): Promise<string[]> {
-  const removed: string[] = [];
-  const names = await readdir(dir).catch(() => [] as string[]);
-  for (const n of names) {
-    const m = TEMP.exec(n);
-    if (!m || (only && !only.includes(m[1])) || alive(Number(m[2]))) continue;
-    try {
-      await rm(join(dir, n), { recursive: true, force: true });
-      removed.push(join(dir, n));
-    } catch {
-      // not ours to fight over: a file we cannot remove stays
-    }
-  }
-  return removed;
-}
-
-/** Writes and flushes `data` to a new file (fails if it exists). */
-async function writeNew(file: string, data: string | Uint8Array): Promise<void> {
-  const handle = await open(file, "wx");
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 /**
@@ -283,7 +254,7 @@ export async function writeOutput(
 async function replaceAtomically(file: string, text: string, overwrite: boolean): Promise<void> {
   const tmp = tempName(file);
   try {
-    await writeNew(tmp, text);
+    await writeSynced(tmp, text, "wx");
     if (overwrite) await rename(tmp, file);
     else {
       try {
@@ -319,3 +290,5 @@ export async function writeChecked(
   }
   return writeOutput(target, text, out, { overwrite: rules.overwrite });
 }
+
+export { removeStaleTemps, tempName } from "../io/files.ts";

@@ -63,6 +63,17 @@ describe.concurrent("compare with a policy module by path", () => {
   );
 
   it(
+    "--sandbox (Node's permission model) gives the same results as the worker thread",
+    async () => {
+      const args = ["--seeds", "1", "--policies", "prince,./examples/my-pricing.ts", "--json", "-"];
+      const [plain, sandboxed] = [await compare(args), await compare([...args, "--sandbox"])];
+      expect(sandboxed.code, sandboxed.stderr).toBe(0);
+      expect(sandboxed.stdout).toBe(plain.stdout);
+    },
+    TIMEOUT,
+  );
+
+  it(
     "JavaScript modules, #exportName, and a module with no name field",
     async () => {
       const r = await compare([

@@ -80,7 +80,7 @@ describe("validateScenario", () => {
     expect(issues["tenants[1].samplesPerRound"]).toMatch(/integer in \[1, 1000000\]/);
     expect(issues["tenants[0].cutLayer"]).toMatch(/\[1, 11\] for vit, got 12/);
     expect(issues["tenants[2].name"]).toMatch(/duplicates tenants\[0\]\.name/);
-    expect(issues["tenants[2].learner.stepSize"]).toMatch(/\(0, 10\]/);
+    expect(issues["tenants[2].learner.stepSize"]).toMatch(/\[0.000001, 10\]/);
     expect(issues["tenants[2].learner.dimenson"]).toMatch(/unknown field; allowed: dimension, localSteps/);
     expect(issues["devices.count"]).toMatch(/integer in \[1, 200000\], got 0/);
     expect(issues["devices.labelAlpha"]).toMatch(/got "x"/);

@@ -65,14 +65,17 @@ const learnerSchema = z.strictObject({
   dimension: num({ min: 1, max: 1e5, int: true }).default(32),
   /** E_i, local SGD steps per round. */
   localSteps: num({ min: 1, max: 1e4, int: true }).default(5),
+  // The learner's ranges are what the run can take (issue 11): beyond them its numbers overflow.
+  // A step size below 1e-6 makes the server schedule's theta = 2 / p_min infinite (NaN bound); noise
+  // above 1e6 overflows the bound's alpha; h or g0 above 1e6 overflow w_ij = a^2 G^2 downstream.
   /** eta_i, local step size. */
-  stepSize: num({ min: 0, above: true, max: 10 }).default(0.1),
+  stepSize: num({ min: 1e-6, max: 10 }).default(0.1),
   /** sigma_i, stochastic-gradient noise. */
-  noise: num({ min: 0 }).default(0.1),
+  noise: num({ min: 0, max: 1e6 }).default(0.1),
   /** h_i in G_ij = h_i (g0_i + skew_ij); default by modality (population.ts). */
-  heterogeneity: positive().optional(),
+  heterogeneity: num({ min: 0, above: true, max: 1e6 }).optional(),
   /** g0_i > 0, the floor of G_ij / h_i. */
-  heterogeneityFloor: positive().default(DEFAULT_HETEROGENEITY_FLOOR),
+  heterogeneityFloor: num({ min: 0, above: true, max: 1e6 }).default(DEFAULT_HETEROGENEITY_FLOOR),
   /** How the tenant knows G_ij: exactly ("oracle", the default) or with noise ("estimated"). */
   knowledge: z.enum(["oracle", "estimated"], { error: 'must be "oracle" or "estimated"' }).optional(),
   /** sigma of the multiplicative log-normal error exp(sigma Z) on G_ij when estimated (default 0.3). */

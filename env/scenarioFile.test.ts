@@ -18,6 +18,22 @@ describe("loadScenarioFile", () => {
     expect(r.ok && r.scenario.tenants.map((t) => t.type)).toEqual(["vit", "bert", "whisper", "llama"]);
   });
 
+  it("accepts a UTF-8 byte-order mark in JSON as in YAML (regression, issue 11)", async () => {
+    const text = JSON.stringify(presetInput("tiny"));
+    const json = await loadScenarioFile(write("bom.json", `\uFEFF${text}`));
+    expect(json.ok, JSON.stringify(json)).toBe(true);
+    const yaml = await loadScenarioFile(
+      write(
+        "bom.yaml",
+        `\uFEFFseed: 1\n${"devices:\n  count: 12\n"}tenants:\n  - { name: cam, type: vit, target: 0.01, deadline: 600, budget: 5, samplesPerRound: 8, cutLayer: 1 }\n`,
+      ),
+    );
+    expect(yaml.ok).toBe(true);
+    // and a syntax error after one still says where
+    const bad = await loadScenarioFile(write("bom-bad.json", '\uFEFF{\n  "seed": ,\n}'));
+    expect(!bad.ok && bad.issues[0].message).toMatch(/at line 2, column 11/);
+  });
+
   it("loads YAML", async () => {
     const yaml = [
       "seed: demo",

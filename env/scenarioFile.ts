@@ -92,7 +92,9 @@ export function jsonErrorOffset(text: string): number {
   }
 }
 
-function parseJson(text: string): unknown {
+function parseJson(raw: string): unknown {
+  // a UTF-8 byte-order mark (Windows editors write one) is accepted, as the YAML parser does
+  const text = raw.replace(/^\uFEFF/, "");
   try {
     return JSON.parse(text);
   } catch (e) {
@@ -137,7 +139,15 @@ export async function loadScenarioFile(path: string): Promise<ScenarioResult> {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why =
-      code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : (e as Error).message;
+      code === "ENOENT"
+        ? "no such file"
+        : code === "EISDIR"
+          ? "it is a directory; give the scenario file"
+          : code === "EACCES" || code === "EPERM"
+            ? "permission denied; check the file's permissions"
+            : code === "ENOTDIR"
+              ? "a part of the path before the file name is a file, not a directory"
+              : (e as Error).message;
     return { ok: false, issues: [{ path: "", message: `cannot read scenario file ${path}: ${why}` }] };
   }
   const ext = extname(path).toLowerCase();

@@ -68,6 +68,14 @@ export interface SimOptions {
   readonly aggregation?: AggregationRule | Readonly<Record<string, AggregationRule>>;
   /** Simulated seconds after which the episode is cut (default: the last start + deadline). */
   readonly maxTime?: number;
+  /**
+   * Rounds after which a tenant still short of its target stops, unfinished: "cap reached"
+   * (default DEFAULT_MAX_ROUNDS; see episodeCaps). A deadline of 1e8 s with a target of 1e-12 would
+   * otherwise run millions of rounds.
+   */
+  readonly maxRounds?: number;
+  /** Market steps after which the episode stops, every running tenant unfinished (default: episodeCaps). */
+  readonly maxMarketSteps?: number;
   /** K: a market step whenever an active tenant completed K rounds since the last (default: scenario's). */
   readonly repricingInterval?: number;
   readonly learner?: LearnerOptions;
@@ -180,6 +188,8 @@ export class World {
   readonly seed: number | string;
   readonly maxTime: number;
   readonly repricingInterval: number;
+  readonly maxRounds: number;
+  readonly maxMarketSteps: number;
   /** Sorted device indices controlled by agents. */
   readonly deviceAgents: Int32Array;
   readonly #markets = new Map<string, ActiveMarket>();
@@ -196,6 +206,18 @@ export class World {
     for (const t of p.tenants) if (t.marketRow >= 0) last = Math.max(last, t.start + t.deadline);
     this.maxTime = opts.maxTime ?? last;
     this.repricingInterval = opts.repricingInterval ?? p.repricingInterval ?? 10;
+    const caps = episodeCaps(compiled, {
+      maxRounds: opts.maxRounds,
+      repricingInterval: this.repricingInterval,
+    });
+    this.maxRounds = caps.maxRounds;
+    this.maxMarketSteps = opts.maxMarketSteps ?? caps.maxMarketSteps;
+    for (const [name, v] of [
+      ["maxRounds", this.maxRounds],
+      ["maxMarketSteps", this.maxMarketSteps],
+    ] as const)
+      if (!(Number.isSafeInteger(v) && v >= 1))
+        throw new RangeError(`${name} must be an integer >= 1, got ${v}`);
     const agents = Array.from(opts.deviceAgents ?? [], Number);
     for (const j of agents)
       if (!(Number.isInteger(j) && j >= 0 && j < p.N))
@@ -624,10 +646,15 @@ function simulate(d: Draft<State>, base: State, world: World, events: SimEvent[]
     }
     t = Math.max(t, tNext);
     let trigger = false;
-    // 1. round ends
+    // 1. round ends (a tenant at the round cap stops there, unfinished)
     for (const ts of tenants) {
       if (ts.status !== "active" || !ts.inFlight || ts.inFlight.end > t) continue;
       const fin = completeRound(world, ts, t, rngOf(ts.index), events);
+      if (!fin && ts.rounds >= world.maxRounds) {
+        stopUnfinished(ts, t, roundCapReason(world.maxRounds, ts), events);
+        d.truncated = true;
+        trigger = true;
+      }
       if (fin || ts.roundsSinceStep >= K) trigger = true;
     }
     // 2. deadlines
@@ -659,23 +686,12 @@ function simulate(d: Draft<State>, base: State, world: World, events: SimEvent[]
     if (t >= world.maxTime) {
       for (const ts of tenants) {
         if (ts.status !== "active" && ts.status !== "waiting") continue;
-        ts.reason =
+        const reason =
           ts.status === "waiting"
             ? `the episode ended (maxTime = ${world.maxTime} s) before its start at ${ts.start} s`
             : `the episode ended (maxTime = ${world.maxTime} s) with loss gap ${ts.lossGap} > target ${ts.target}`;
-        ts.status = "unfinished";
-        ts.inFlight = null;
-        ts.finishedAt = t;
+        stopUnfinished(ts, t, reason, events);
         d.truncated = true;
-        events.push({
-          type: "tenantUnfinished",
-          time: t,
-          tenant: ts.name,
-          index: ts.index,
-          rounds: ts.rounds,
-          lossGap: ts.lossGap,
-          spend: ts.spent,
-        });
       }
       d.done = true;
       break;
@@ -690,13 +706,68 @@ function simulate(d: Draft<State>, base: State, world: World, events: SimEvent[]
       d.done = true;
       break;
     }
-    if (trigger && anyActive) break;
+    if (trigger && anyActive) {
+      // the market step cap: the step about to come would be one too many
+      if (d.step >= world.maxMarketSteps) {
+        for (const ts of tenants)
+          if (ts.status === "active" || ts.status === "waiting")
+            stopUnfinished(ts, t, stepCapReason(world.maxMarketSteps, ts), events);
+        d.truncated = true;
+        d.done = true;
+      }
+      break;
+    }
     for (const ts of tenants)
       if (ts.status === "active" && !ts.inFlight) startRound(world, ts, t, rngOf(ts.index));
   }
   d.time = t;
   for (const [i, r] of rngs)
     d.tenants[i].rng = castDraft({ sampling: r.sampling.state(), noise: r.noise.state() });
+}
+
+/**
+ * The caps of an episode of `compiled` (docs/simulation.md, "Caps"): at most `maxRounds` rounds per
+ * tenant (default DEFAULT_MAX_ROUNDS), and as many market steps as those rounds can trigger (one per
+ * K rounds of each tenant, one per arrival and finish, the first), so only a runaway episode meets
+ * either.
+ */
+export function episodeCaps(
+  compiled: Compiled,
+  opts: { maxRounds?: number; repricingInterval?: number } = {},
+): { maxRounds: number; maxMarketSteps: number } {
+  const p = compiled.physics;
+  const maxRounds = opts.maxRounds ?? DEFAULT_MAX_ROUNDS;
+  const K = opts.repricingInterval ?? p.repricingInterval ?? 10;
+  const M = p.tenants.filter((t) => t.marketRow >= 0).length;
+  return { maxRounds, maxMarketSteps: M * Math.ceil(maxRounds / K) + 2 * M + 1 };
+}
+
+/** Rounds per tenant before it stops, unfinished ("cap reached"); far above what any preset needs. */
+export const DEFAULT_MAX_ROUNDS = 20_000;
+
+const roundCapReason = (cap: number, ts: Draft<TenantState>) =>
+  `cap reached: ${cap} rounds (the episode's round cap; raise it with --max-rounds) with loss gap ${ts.lossGap} > target ${ts.target}`;
+
+const stepCapReason = (cap: number, ts: Draft<TenantState>) =>
+  ts.status === "waiting"
+    ? `cap reached: ${cap} market steps (the episode's step cap; raise it with --max-steps) before its start at ${ts.start} s`
+    : `cap reached: ${cap} market steps (the episode's step cap; raise it with --max-steps) with loss gap ${ts.lossGap} > target ${ts.target} after ${ts.rounds} rounds`;
+
+/** Stops a running or waiting tenant at a limit (maxTime, a cap): an outcome, never an error. */
+function stopUnfinished(ts: Draft<TenantState>, t: number, reason: string, events: SimEvent[]): void {
+  ts.reason = reason;
+  ts.status = "unfinished";
+  ts.inFlight = null;
+  ts.finishedAt = t;
+  events.push({
+    type: "tenantUnfinished",
+    time: t,
+    tenant: ts.name,
+    index: ts.index,
+    rounds: ts.rounds,
+    lossGap: ts.lossGap,
+    spend: ts.spent,
+  });
 }
 
 /** Samples the participants of a round starting at t and schedules its end. */
@@ -904,6 +975,9 @@ export interface EpisodePolicies {
 export interface EpisodeOptions {
   readonly seed: number | string;
   readonly maxTime?: number;
+  /** Round and market step caps (SimOptions; defaults from episodeCaps). */
+  readonly maxRounds?: number;
+  readonly maxMarketSteps?: number;
   readonly repricingInterval?: number;
   readonly learner?: LearnerOptions;
   /** Called with every event, in order, as the episode runs. */
@@ -1069,6 +1143,8 @@ export async function runEpisode(
   let state = initial(compiled, opts.seed, {
     aggregation,
     maxTime: opts.maxTime,
+    maxRounds: opts.maxRounds,
+    maxMarketSteps: opts.maxMarketSteps,
     repricingInterval: opts.repricingInterval,
     learner: opts.learner,
     deviceAgents: deviceSet,

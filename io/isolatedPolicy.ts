@@ -1,5 +1,6 @@
 import type { PolicyErrorContext } from "../env/errors.ts";
 import {
+  importFailed,
   type LoadedPolicy,
   type ModuleSpec,
   type PolicyKind,
@@ -81,12 +82,7 @@ export async function loadIsolatedPolicy(
     try {
       code = bundleModule(file);
     } catch (err) {
-      throw new PolicyModuleError(
-        "POLICY_MODULE_IMPORT_FAILED",
-        spec,
-        file,
-        `policy module "${spec}" failed to import: ${bundleError(err)}`,
-      );
+      throw importFailed(spec, file, bundleError(err), err);
     }
   const load =
     (instance: number) =>

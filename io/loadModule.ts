@@ -3,6 +3,7 @@ import { extname, isAbsolute, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import {
   firstLine,
+  importFailed,
   interop,
   type LoadedPolicy,
   type ModuleSpec,
@@ -100,13 +101,7 @@ export async function importPolicyModule(
   try {
     return { file, exports: await ns };
   } catch (err) {
-    throw new PolicyModuleError(
-      "POLICY_MODULE_IMPORT_FAILED",
-      spec,
-      file,
-      `policy module "${spec}" failed to import: ${firstLine(err)}`,
-      err,
-    );
+    throw importFailed(spec, file, firstLine(err), err);
   }
 }
 

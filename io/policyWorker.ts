@@ -1,6 +1,12 @@
 import { parentPort } from "node:worker_threads";
 import { rngFromState } from "../env/rng.ts";
-import { firstLine, interop, PolicyModuleError, policyFromExports } from "../policies/moduleExports.ts";
+import {
+  firstLine,
+  importFailed,
+  interop,
+  type PolicyModuleError,
+  policyFromExports,
+} from "../policies/moduleExports.ts";
 import type { DevicePolicy, MarketObservation, TenantPolicy } from "../policies/types.ts";
 import { importPolicyModule } from "./loadModule.ts";
 import type { LoadInfo, Reply, Request, WireError } from "./policyProtocol.ts";
@@ -131,12 +137,7 @@ async function importBundle(spec: string, file: string, code: string): Promise<R
   try {
     return interop(await import(`data:text/javascript;base64,${Buffer.from(code).toString("base64")}`));
   } catch (err) {
-    throw new PolicyModuleError(
-      "POLICY_MODULE_IMPORT_FAILED",
-      spec,
-      file,
-      `policy module "${spec}" failed to import: ${firstLine(err)}`,
-    );
+    throw importFailed(spec, file, firstLine(err), err);
   }
 }
 

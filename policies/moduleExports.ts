@@ -68,6 +68,17 @@ export interface LoadedPolicy<P> {
   readonly file: string;
 }
 
+/** The error of a module that failed to import, with `why` (the first line of what went wrong). */
+export function importFailed(spec: string, file: string, why: string, cause?: unknown): PolicyModuleError {
+  return new PolicyModuleError(
+    "POLICY_MODULE_IMPORT_FAILED",
+    spec,
+    file,
+    `policy module "${spec}" failed to import: ${why}`,
+    cause,
+  );
+}
+
 /** A CommonJS module imported from ESM has its exports object as `default`: use that object. */
 export function interop(ns: Record<string, unknown>): Record<string, unknown> {
   const d = ns.default;

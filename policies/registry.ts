@@ -196,12 +196,14 @@ export async function resolveTenantPolicy(
 ): Promise<TenantPolicy> {
   // issue 4: `learned:DIR`, a trained policy's checkpoint (policies/learned/, loaded lazily: tfjs)
   if (spec.trim().startsWith(LEARNED_PREFIX))
-    return (await import("./learned/policy.ts")).loadLearnedTenantPolicy(learnedDir(spec), options);
+    return (await (
+      await import("../io/policyLoaders.ts")
+    ).policyLoaders.loadLearned(learnedDir(spec), "tenant", options)) as TenantPolicy;
   const p = parsePolicySpec(spec);
   if (p.kind === "module") {
     // a user module by path, run in a worker thread (io/policyHost.ts, loaded lazily: node:fs)
-    const { loadIsolatedPolicy } = await import("../io/isolatedPolicy.ts");
-    return (await loadIsolatedPolicy(spec.trim(), p, "tenant", options)).policy as TenantPolicy;
+    const { policyLoaders } = await import("../io/policyLoaders.ts");
+    return (await policyLoaders.loadModule(spec.trim(), p, "tenant", options)) as TenantPolicy;
   }
   return createTenantPolicy(p.name, options);
 }
@@ -212,11 +214,13 @@ export async function resolveDevicePolicy(
   options?: Record<string, unknown>,
 ): Promise<DevicePolicy> {
   if (spec.trim().startsWith(LEARNED_PREFIX))
-    return (await import("./learned/policy.ts")).loadLearnedDevicePolicy(learnedDir(spec));
+    return (await (
+      await import("../io/policyLoaders.ts")
+    ).policyLoaders.loadLearned(learnedDir(spec), "device")) as DevicePolicy;
   const p = parsePolicySpec(spec);
   if (p.kind === "module") {
-    const { loadIsolatedPolicy } = await import("../io/isolatedPolicy.ts");
-    return (await loadIsolatedPolicy(spec.trim(), p, "device", options)).policy as DevicePolicy;
+    const { policyLoaders } = await import("../io/policyLoaders.ts");
+    return (await policyLoaders.loadModule(spec.trim(), p, "device", options)) as DevicePolicy;
   }
   return createDevicePolicy(p.name, options);
 }

@@ -7,13 +7,16 @@ import { PRESET_NAMES, presetScenario } from "../../env/presets.ts";
 import { createRng } from "../../env/rng.ts";
 import type { Scenario } from "../../env/scenario.ts";
 import { EpisodeCancelled } from "../../env/simulation.ts";
-import { comparisonPolicies, PolicyWorkers, WATCHDOG_MARGIN_MS } from "../../io/policyLoader.ts";
+import type { IsolatedPolicy, IsolationOptions } from "../../io/isolatedPolicy.ts";
+import { isModuleSpec, loadModulePolicy, PolicyWorkers, WATCHDOG_MARGIN_MS } from "../../io/policyLoaders.ts";
 import { InputError } from "../../market/errors.ts";
+import { resolveTenantPolicy } from "../../policies/registry.ts";
+import type { TenantPolicy } from "../../policies/types.ts";
 import { comparisonData } from "../../report/fromRuns.ts";
 import { renderReport } from "../../report/html.ts";
 import { renderTable } from "../../report/table.ts";
 import type { ComparisonData } from "../../report/types.ts";
-import { nonNegativeInteger, oneOf, parseCommandArgs } from "../args.ts";
+import { nonNegativeInteger, oneOf, parseCommandArgs, positiveInteger } from "../args.ts";
 import {
   BadPathError,
   type Command,
@@ -42,7 +45,8 @@ export const DEFAULT_POLICIES = [
 
 const usage = `Usage: sfl-market compare [--preset paper|tiny|stress | --scenario FILE] [--seeds N]
                           [--policies a,b,...] [--json OUT.json] [--report DIR]
-                          [--policy-options JSON] [--policy-timeout MS] [--sandbox] [--quiet]
+                          [--policy-options JSON] [--policy-timeout MS] [--max-rounds N]
+                          [--max-steps N] [--sandbox] [--quiet]
 
 Runs every pricing policy on the same seeds of one scenario (one shared device population; the
 seed drives participation sampling and the learners' noise) and prints, per tenant, the median
@@ -60,6 +64,10 @@ fine-tuning time, targets met, rounds, spend and PRINCE's speedup (baseline time
 --policy-timeout MS  stop when a policy takes longer than MS ms to answer (default 60000; 0: no
                    limit). A policy module given by path runs in a worker thread, so a loop that
                    never ends is stopped too.
+--max-rounds N     a tenant still short of its target after N rounds stops, unfinished ("cap
+                   reached"; default 20000, ten times the most any preset run needs)
+--max-steps N      an episode stops after N market steps, its running tenants unfinished (default:
+                   as many as the round cap can trigger, from the scenario's tenants and K)
 --sandbox          run policy modules given by path in a child process under Node's permission
                    model: they may read their own directory and this package, and nothing else;
                    no writes, no processes (docs/plugins.md, "What a module can still do")
@@ -87,6 +95,8 @@ export const compare: Command = {
       "policy-options": { type: "string" },
       quiet: { type: "boolean" },
       sandbox: { type: "boolean" },
+      "max-rounds": { type: "string" },
+      "max-steps": { type: "string" },
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     if (values.preset !== undefined && values.scenario !== undefined)
@@ -101,6 +111,8 @@ export const compare: Command = {
     if (policies.length === 0) throw new UsageError("--policies needs at least one policy");
     if (new Set(policies).size !== policies.length) throw new UsageError("--policies lists a policy twice");
     const timeout = nonNegativeInteger("policy-timeout", values["policy-timeout"]);
+    const maxRounds = positiveInteger("max-rounds", values["max-rounds"]);
+    const maxMarketSteps = positiveInteger("max-steps", values["max-steps"]);
     const policyOptions = parsePolicyOptions(values["policy-options"], policies);
     const interrupt = new AbortController();
     const workers = new PolicyWorkers();
@@ -142,6 +154,8 @@ export const compare: Command = {
         entries,
         interrupt,
         workers,
+        maxRounds,
+        maxMarketSteps,
         json: values.json,
         report: values.report,
         timeout,
@@ -167,6 +181,9 @@ export interface CompareRequest {
   readonly interrupt?: AbortController;
   /** The workers the entries' user modules run in, stopped when the runs are done. */
   readonly workers?: PolicyWorkers;
+  /** Caps per episode (--max-rounds, --max-steps; defaults from the scenario: env's episodeCaps). */
+  readonly maxRounds?: number;
+  readonly maxMarketSteps?: number;
   readonly json?: string;
   readonly report?: string;
   readonly timeout?: number;
@@ -223,6 +240,8 @@ export async function compareScenario(io: Io, req: CompareRequest): Promise<numb
           ? 0
           : (req.timeout ?? DEFAULT_POLICY_TIMEOUT_MS) + (req.entries ? WATCHDOG_MARGIN_MS : 0),
       policyOptions: req.policyOptions,
+      maxRounds: req.maxRounds,
+      maxMarketSteps: req.maxMarketSteps,
       onEvent: req.quiet ? undefined : progress.onEvent,
       signal: interrupt.signal,
     });
@@ -283,6 +302,33 @@ export async function compareScenario(io: Io, req: CompareRequest): Promise<numb
   if (reportTarget) await write(reportTarget, () => renderReport(data));
   if (interrupted) return EXIT_INTERRUPTED;
   return outcome.failure || writeFailed ? EXIT_FAILURE : EXIT_OK;
+}
+
+/**
+ * The policies of a comparison: each spec built once up front (so a typo, a bad module or bad
+ * options fail before any run); module paths become entries whose instances live in their worker.
+ */
+async function comparisonPolicies(
+  specs: readonly string[],
+  policyOptions: Readonly<Record<string, Record<string, unknown>>>,
+  opts: IsolationOptions,
+): Promise<ComparisonPolicy[]> {
+  const out: ComparisonPolicy[] = [];
+  for (const spec of specs) {
+    if (isModuleSpec(spec)) {
+      const loaded = (await loadModulePolicy(
+        spec,
+        "tenant",
+        policyOptions[spec],
+        opts,
+      )) as IsolatedPolicy<TenantPolicy>;
+      out.push({ name: spec, create: () => loaded.instance() });
+    } else {
+      await resolveTenantPolicy(spec, policyOptions[spec]);
+      out.push(spec);
+    }
+  }
+  return out;
 }
 
 /** The report's index.html in DIR (`--report ""` is refused, not taken as the working directory). */

@@ -1,13 +1,22 @@
-import { mkdir } from "node:fs/promises";
+import { rmdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { PRESET_NAMES, presetScenario } from "../../env/presets.ts";
 import type { Scenario } from "../../env/scenario.ts";
+import { acquireRunLock, type RunLock, RunLockedError } from "../../io/runLock.ts";
 // types only (erased): tfjs itself is loaded by run(), so other commands never pay for it
 import type { CurveRow, Trainer as TrainerType, TrainingState } from "../../policies/learned/trainer.ts";
 import { nonNegativeInteger, oneOf, parseCommandArgs } from "../args.ts";
-import { type Command, EXIT_FAILURE, EXIT_OK, type Io, UsageError } from "../command.ts";
+import {
+  BadPathError,
+  type Command,
+  EXIT_FAILURE,
+  EXIT_INTERRUPTED,
+  EXIT_OK,
+  type Io,
+  UsageError,
+} from "../command.ts";
+import { fsProblem, removeStaleTemps, writeChecked } from "../output.ts";
 import { readScenarioFile } from "../scenarioInput.ts";
-import { writeFileAtomic } from "../writeAtomic.ts";
 
 const BACKENDS = ["auto", "tensorflow", "wasm", "cpu"] as const;
 const REWARD_KINDS = ["time", "valuation"] as const;
@@ -15,7 +24,7 @@ const REWARD_KINDS = ["time", "valuation"] as const;
 const usage = `Usage: sfl-market train [--preset paper|tiny|stress | --scenario FILE] --episodes N --out DIR
                         [--resume] [--seed S] [--rivals learned|prince|uniform|...]
                         [--learners a,b,...] [--reward time|valuation] [--batch-episodes N]
-                        [--backend auto|tensorflow|wasm|cpu] [--quiet]
+                        [--backend auto|tensorflow|wasm|cpu] [--allow-backend-change] [--quiet]
 
 Trains learned tenant pricing policies with PPO (Schulman et al. 2017) on TensorFlow.js: each
 learning tenant posts P_ij = s * s0 * w_ij^a * c_ij^b and learns (log s, a, b) from its
@@ -39,9 +48,16 @@ DIR/curve.csv and DIR/curve.svg are rewritten; evaluate the result with
 --batch-episodes N   episodes per PPO update (default 1)
 --backend NAME       tfjs backend (default auto: tensorflow if @tensorflow/tfjs-node loads, else
                      wasm, else cpu; also SFL_TFJS_BACKEND)
+--allow-backend-change  with --resume: continue on another backend than the run's (its numbers
+                     differ in the last bits, so the curve changes); refused without it
 --quiet              no progress display
 
-Exit codes: 0 trained, 1 a failure during training (the last checkpoint is kept), 2 bad input or usage.`;
+DIR is locked while a run writes it (a second train into DIR stops at once). --resume verifies the
+checkpoint first (the checksum of every file, the episode count) and names a damaged file.
+Ctrl-C stops after the current episode, whose checkpoint is kept; a second Ctrl-C quits at once.
+
+Exit codes: 0 trained, 1 a failure during training (the last checkpoint is kept), 2 bad input,
+usage, a damaged checkpoint or a locked DIR, 130 interrupted.`;
 
 export const train: Command = {
   name: "train",
@@ -60,6 +76,7 @@ export const train: Command = {
       reward: { type: "string" },
       "batch-episodes": { type: "string" },
       backend: { type: "string" },
+      "allow-backend-change": { type: "boolean" },
       quiet: { type: "boolean" },
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
@@ -84,127 +101,220 @@ export const train: Command = {
       .map((s) => s.trim())
       .filter((s) => s !== "");
 
-    // tfjs is loaded only by the commands that learn
-    const { initBackend } = await import("../../policies/learned/backend.ts");
-    const { Trainer, trainConfig } = await import("../../policies/learned/trainer.ts");
-    const { hasCheckpoint, readCheckpointFile } = await import("../../policies/learned/checkpoint.ts");
-    const { curveCsv, curveSvg } = await import("../../policies/learned/curve.ts");
-    const { resolveTenantPolicy } = await import("../../policies/registry.ts");
-
-    const exists = await hasCheckpoint(out);
-    let scenarioName: string;
-    if (values.resume) {
-      if (!exists) throw new UsageError(`--resume: ${out} holds no checkpoint to resume`);
-      const { file } = await readCheckpointFile<TrainingState>(out);
-      const c = file.training.config;
-      const clash = (flag: string, given: unknown, saved: unknown) => {
-        if (given !== undefined && JSON.stringify(given) !== JSON.stringify(saved))
-          throw new UsageError(
-            `--resume continues the run saved in ${out}, whose ${flag} is ${JSON.stringify(saved)}; drop --${flag} or give the same value`,
-          );
-      };
-      clash("preset", preset !== undefined ? `preset ${preset}` : undefined, c.scenarioName);
-      clash("scenario", values.scenario, c.scenarioName);
-      clash("seed", seed, c.seed);
-      clash("rivals", rivals, c.rivals);
-      clash("learners", learners, c.learners);
-      clash("reward", reward, c.reward);
-      clash("batch-episodes", batchEpisodes, c.batchEpisodes);
-      if (file.episode >= episodes) {
-        io.out(
-          `${out} already holds ${file.episode} completed episodes (asked for ${episodes}); nothing to do\n`,
-        );
-        return EXIT_OK;
-      }
-      scenarioName = c.scenarioName;
-    } else {
-      if (exists)
-        throw new UsageError(
-          `${out} already holds a training run; pass --resume to continue it, or choose another --out`,
-        );
-      scenarioName = values.scenario ?? `preset ${preset ?? "paper"}`;
-    }
-
-    let scenario: Scenario | null = null;
-    if (!values.resume)
-      scenario = values.scenario
-        ? await readScenarioFile(values.scenario)
-        : presetScenario(preset ?? "paper");
-    const rivalSpec = rivals ?? "learned";
-    if (!values.resume && rivalSpec !== "learned") {
-      if (!learners)
-        throw new UsageError(`--rivals ${rivalSpec} needs --learners: which tenants learn against it`);
-      try {
-        await resolveTenantPolicy(rivalSpec);
-      } catch (e) {
-        throw new UsageError(`--rivals: ${(e as Error).message}`);
-      }
-    }
-
-    const backend = await initBackend(backendChoice);
-    io.err(`tfjs ${backend.tfjsVersion} backend: ${backend.name} (${backend.detail})\n`);
-    let trainer: TrainerType;
+    // refuse an --out that is a file before anything else (and take the run's lock)
+    const outInfo = await stat(out).catch(() => null);
+    if (outInfo && !outInfo.isDirectory())
+      throw new BadPathError(`--out ${out} is a file, not a directory; give the run's directory`);
+    let lock: RunLock;
     try {
-      if (values.resume) {
-        trainer = await Trainer.resume(out, backend);
-        io.err(`resuming ${out} after episode ${trainer.episode}\n`);
-      } else {
-        const names = Trainer.feasibleTenants(scenario!);
-        trainer = Trainer.create(
-          trainConfig({
-            scenario: scenario!,
-            scenarioName,
-            seed: seed ?? 1,
-            learners: learners ?? names,
-            rivals: rivalSpec,
-            reward: reward ?? "valuation",
-            batchEpisodes: batchEpisodes ?? 1,
-          }),
-          backend,
-        );
-      }
+      lock = await acquireRunLock(out);
     } catch (e) {
-      throw new UsageError((e as Error).message);
+      if (e instanceof RunLockedError) throw new BadPathError(e.message);
+      throw new BadPathError(fsProblem(out, e, "create the run directory"));
     }
-    await mkdir(out, { recursive: true });
-    const command = ["sfl-market", "train", ...args].join(" ");
-    const progress = trainProgress(io, episodes, !(values.quiet ?? false));
     try {
-      const writeCurve = async () => {
-        const csv = curveCsv(trainer.curve, { backend, config: trainer.config, command });
-        const svg = curveSvg(
-          trainer.curve,
-          `Learning curve: ${trainer.config.scenarioName} (tfjs ${backend.name})`,
-        );
-        for (const [file, text] of [
-          [join(out, "curve.csv"), csv],
-          [join(out, "curve.svg"), svg],
-        ] as const) {
-          const problem = await writeFileAtomic(file, text, { overwrite: true });
-          if (problem) throw new Error(problem);
-        }
-      };
-      if (values.resume) await writeCurve();
-      while (trainer.episode < episodes) {
-        const report = await trainer.runEpisode();
-        await trainer.save(out);
-        await writeCurve();
-        progress.episode(trainer.episode, report.rows);
-      }
-      progress.done();
-    } catch (e) {
-      progress.done();
-      io.err(
-        `error: ${(e as Error).message}\n${out} keeps the checkpoint after episode ${trainer.episode - 1}.\n`,
-      );
-      trainer.dispose();
-      return EXIT_FAILURE;
+      return await trainRun(io, {
+        ...values,
+        episodes,
+        out,
+        preset,
+        seed,
+        reward,
+        backendChoice,
+        batchEpisodes,
+        rivals,
+        learners,
+        args,
+      });
+    } finally {
+      await lock.release();
+      // a directory this command created and left empty (it stopped before any checkpoint) goes too
+      if (!outInfo) await rmdir(out).catch(() => undefined);
     }
-    io.out(summary(trainer.curve, trainer.config.learners, backend.name, out));
-    trainer.dispose();
-    return EXIT_OK;
   },
 };
+
+interface TrainRequest {
+  readonly episodes: number;
+  readonly out: string;
+  readonly preset?: (typeof PRESET_NAMES)[number];
+  readonly scenario?: string;
+  readonly resume?: boolean;
+  readonly seed?: number;
+  readonly reward?: (typeof REWARD_KINDS)[number];
+  readonly backendChoice?: (typeof BACKENDS)[number];
+  readonly batchEpisodes?: number;
+  readonly rivals?: string;
+  readonly learners?: string[];
+  readonly quiet?: boolean;
+  readonly "allow-backend-change"?: boolean;
+  readonly args: readonly string[];
+}
+
+/** The run itself, with DIR locked: resume or start, then episodes until done or interrupted. */
+async function trainRun(io: Io, r: TrainRequest): Promise<number> {
+  const { out, episodes, preset, seed, reward, batchEpisodes, rivals, learners } = r;
+  // tfjs is loaded only by the commands that learn
+  const { initBackend } = await import("../../policies/learned/backend.ts");
+  const { Trainer, trainConfig } = await import("../../policies/learned/trainer.ts");
+  const { CheckpointError, hasCheckpoint, loadCheckpoint, readCheckpointFile, saveCheckpoint } = await import(
+    "../../io/checkpoint.ts"
+  );
+  const { curveCsv, curveSvg } = await import("../../policies/learned/curve.ts");
+  const { resolveTenantPolicy } = await import("../../policies/registry.ts");
+
+  // what a run killed mid-write left behind (temporary files and directories of dead processes)
+  await removeStaleTemps(out);
+  await removeStaleTemps(join(out, "checkpoints"));
+  const exists = await hasCheckpoint(out);
+  let scenarioName: string;
+  let trainedOn: string | null = null;
+  if (r.resume) {
+    if (!exists) throw new UsageError(`--resume: ${out} holds no checkpoint to resume`);
+    let saved: { file: { episode: number; backend: { name: string }; training: TrainingState } };
+    try {
+      saved = await readCheckpointFile<TrainingState>(out);
+    } catch (e) {
+      if (e instanceof CheckpointError) throw new BadPathError(`--resume: ${e.message}`);
+      throw e;
+    }
+    const { file } = saved;
+    const c = file.training.config;
+    const clash = (flag: string, given: unknown, savedValue: unknown) => {
+      if (given !== undefined && JSON.stringify(given) !== JSON.stringify(savedValue))
+        throw new UsageError(
+          `--resume continues the run saved in ${out}, whose ${flag} is ${JSON.stringify(savedValue)}; drop --${flag} or give the same value`,
+        );
+    };
+    clash("preset", preset !== undefined ? `preset ${preset}` : undefined, c.scenarioName);
+    clash("scenario", r.scenario, c.scenarioName);
+    clash("seed", seed, c.seed);
+    clash("rivals", rivals, c.rivals);
+    clash("learners", learners, c.learners);
+    clash("reward", reward, c.reward);
+    clash("batch-episodes", batchEpisodes, c.batchEpisodes);
+    if (file.episode >= episodes) {
+      io.out(
+        `${out} already holds ${file.episode} completed episodes (asked for ${episodes}); nothing to do\n`,
+      );
+      return EXIT_OK;
+    }
+    scenarioName = c.scenarioName;
+    trainedOn = file.backend.name;
+  } else {
+    if (exists)
+      throw new UsageError(
+        `${out} already holds a training run; pass --resume to continue it, or choose another --out`,
+      );
+    scenarioName = r.scenario ?? `preset ${preset ?? "paper"}`;
+  }
+
+  let scenario: Scenario | null = null;
+  if (!r.resume)
+    scenario = r.scenario ? await readScenarioFile(r.scenario) : presetScenario(preset ?? "paper");
+  const rivalSpec = rivals ?? "learned";
+  if (!r.resume && rivalSpec !== "learned") {
+    if (!learners)
+      throw new UsageError(`--rivals ${rivalSpec} needs --learners: which tenants learn against it`);
+    try {
+      await resolveTenantPolicy(rivalSpec);
+    } catch (e) {
+      throw new UsageError(`--rivals: ${(e as Error).message}`);
+    }
+  }
+
+  const backend = await initBackend(r.backendChoice ?? backendFromEnv(io));
+  if (trainedOn !== null && trainedOn !== backend.name && !r["allow-backend-change"])
+    throw new UsageError(
+      `--resume: the run in ${out} trained on tfjs ${trainedOn}, and this one would continue on ${backend.name}; ` +
+        `another backend computes in other rounding and changes the learning curve. Pass --backend ${trainedOn}, ` +
+        "or --allow-backend-change to continue anyway",
+    );
+  io.err(`tfjs ${backend.tfjsVersion} backend: ${backend.name} (${backend.detail})\n`);
+  let trainer: TrainerType;
+  try {
+    if (r.resume) {
+      trainer = Trainer.restore(await loadCheckpoint<TrainingState>(out), backend);
+      io.err(
+        `resuming ${out} after episode ${trainer.episode}${trainedOn !== backend.name ? ` (trained on ${trainedOn} until now)` : ""}\n`,
+      );
+    } else {
+      const names = Trainer.feasibleTenants(scenario!);
+      trainer = Trainer.create(
+        trainConfig({
+          scenario: scenario!,
+          scenarioName,
+          seed: seed ?? 1,
+          learners: learners ?? names,
+          rivals: rivalSpec,
+          reward: reward ?? "valuation",
+          batchEpisodes: batchEpisodes ?? 1,
+        }),
+        backend,
+      );
+    }
+  } catch (e) {
+    if (e instanceof CheckpointError) throw new BadPathError(`--resume: ${e.message}`);
+    throw new UsageError((e as Error).message);
+  }
+  const command = ["sfl-market", "train", ...r.args].join(" ");
+  const progress = trainProgress(io, episodes, !(r.quiet ?? false));
+  let interrupted = false;
+  const stopListening = io.onInterrupt?.(() => {
+    interrupted = true;
+    progress.done();
+    io.err(
+      `\ninterrupted: stopping after the current episode (its checkpoint is kept); Ctrl-C again quits now\n`,
+    );
+  });
+  try {
+    const writeCurve = async () => {
+      const csv = curveCsv(trainer.curve, { backend, config: trainer.config, command });
+      const svg = curveSvg(
+        trainer.curve,
+        `Learning curve: ${trainer.config.scenarioName} (tfjs ${backend.name})`,
+      );
+      for (const [file, text] of [
+        [join(out, "curve.csv"), csv],
+        [join(out, "curve.svg"), svg],
+      ] as const) {
+        const problem = await writeChecked(file, { flag: "--out", overwrite: true }, text, io.out);
+        if (problem) throw new Error(problem);
+      }
+    };
+    if (r.resume) await writeCurve();
+    while (trainer.episode < episodes && !interrupted) {
+      const report = await trainer.runEpisode();
+      await saveCheckpoint(out, trainer.checkpoint());
+      await writeCurve();
+      progress.episode(trainer.episode, report.rows);
+    }
+    progress.done();
+  } catch (e) {
+    progress.done();
+    io.err(
+      `error: ${(e as NodeJS.ErrnoException)?.code ? fsProblem(out, e, "write the checkpoint in") : (e as Error).message}\n` +
+        `${out} keeps the checkpoint after episode ${trainer.episode - 1}.\n`,
+    );
+    trainer.dispose();
+    return EXIT_FAILURE;
+  } finally {
+    stopListening?.();
+  }
+  io.out(summary(trainer.curve, trainer.config.learners, backend.name, out));
+  trainer.dispose();
+  if (interrupted) {
+    io.err(`stopped after episode ${trainer.episode} of ${episodes}; continue with --resume\n`);
+    return EXIT_INTERRUPTED;
+  }
+  return EXIT_OK;
+}
+
+/** SFL_TFJS_BACKEND from the command's environment (io.env, so tests need not touch process.env). */
+function backendFromEnv(io: Io): (typeof BACKENDS)[number] | undefined {
+  const v = io.env.SFL_TFJS_BACKEND;
+  return v && (BACKENDS as readonly string[]).includes(v) ? (v as (typeof BACKENDS)[number]) : undefined;
+}
 
 type Row = CurveRow;
 

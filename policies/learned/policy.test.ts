@@ -6,9 +6,9 @@ import { runComparison } from "../../agents/comparison.ts";
 import { compileScenario } from "../../env/compile.ts";
 import { createRng } from "../../env/rng.ts";
 import { runEpisode } from "../../env/simulation.ts";
+import { saveCheckpoint } from "../../io/checkpoint.ts";
 import { resolveDevicePolicy, resolveTenantPolicy } from "../registry.ts";
 import { type BackendInfo, initBackend } from "./backend.ts";
-import { saveCheckpoint } from "./checkpoint.ts";
 import { trainDevicePolicy } from "./device.ts";
 import { tinyScenario } from "./testScenario.ts";
 import { Trainer, trainConfig } from "./trainer.ts";
@@ -31,7 +31,7 @@ describe("learned:DIR", () => {
       backend,
     );
     await t.runEpisode();
-    await t.save(join(dir, "run"));
+    await saveCheckpoint(join(dir, "run"), t.checkpoint());
     t.dispose();
     const spec = `learned:${join(dir, "run")}`;
     const policy = await resolveTenantPolicy(spec);
@@ -75,13 +75,12 @@ describe("learned device policy", () => {
     expect(means).toHaveLength(6);
     // relative utility: 0 is the best response; the last episodes beat the first
     expect(means[5]).toBeGreaterThan(means[0]);
-    await saveCheckpoint(
-      join(dir, "dev"),
-      6,
+    await saveCheckpoint(join(dir, "dev"), {
+      episode: 6,
       backend,
-      new Map([["device", { kind: "device" as const, agent }]]),
-      {},
-    );
+      agents: new Map([["device", { kind: "device" as const, agent }]]),
+      training: {},
+    });
     const policy = await resolveDevicePolicy(`learned:${join(dir, "dev")}`);
     expect(policy.name).toBe("learned");
     const tenant = await resolveTenantPolicy("prince");

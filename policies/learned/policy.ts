@@ -1,8 +1,8 @@
 import type { AggregationRule } from "../../market/aggregation.ts";
 import { aggregationOption, type OptionDoc, parseOptions } from "../options.ts";
 import type { DevicePolicy, MarketObservation, PolicyWarning, TenantPolicy } from "../types.ts";
-import { type BackendInfo, initBackend } from "./backend.ts";
-import { loadCheckpoint } from "./checkpoint.ts";
+import type { BackendInfo } from "./backend.ts";
+import type { LoadedCheckpoint } from "./checkpoint.ts";
 import { deviceAgentPolicy } from "./device.ts";
 import { type TenantMemory, tenantFeatures } from "./features.ts";
 import type { PpoAgent } from "./ppo.ts";
@@ -28,13 +28,18 @@ export interface LearnedTenantPolicy extends TenantPolicy {
   readonly episodes: number;
 }
 
-export async function loadLearnedTenantPolicy(
+/**
+ * The tenant policy of a checkpoint (read by io/learnedPolicy.ts from `dir`, which messages name),
+ * evaluated on `backend`.
+ */
+export function learnedTenantPolicy(
+  saved: LoadedCheckpoint<unknown>,
   dir: string,
+  backend: BackendInfo,
   options?: Record<string, unknown>,
-): Promise<LearnedTenantPolicy> {
+): LearnedTenantPolicy {
   const o = parseOptions("learned", learnedOptions, options);
-  const backend = await initBackend();
-  const { file, agents } = await loadCheckpoint(dir);
+  const { file, agents } = saved;
   const tenants = new Map<string, PpoAgent>();
   for (const [name, a] of agents) if (a.kind === "tenant") tenants.set(name, a.agent);
   if (tenants.size === 0) throw new Error(`${dir} holds no learned tenant (only a device policy)`);
@@ -73,10 +78,9 @@ export async function loadLearnedTenantPolicy(
   };
 }
 
-/** `learned:DIR` as a device policy: the run's device learner, deterministic. */
-export async function loadLearnedDevicePolicy(dir: string): Promise<DevicePolicy> {
-  await initBackend();
-  const { agents } = await loadCheckpoint(dir);
+/** `learned:DIR` as a device policy: the checkpoint's device learner, deterministic. */
+export function learnedDevicePolicy(saved: LoadedCheckpoint<unknown>, dir: string): DevicePolicy {
+  const { agents } = saved;
   const entry = [...agents.values()].find((a) => a.kind === "device");
   if (!entry) throw new Error(`${dir} holds no learned device policy`);
   return deviceAgentPolicy(entry.agent, { explore: null });

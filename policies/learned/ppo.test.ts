@@ -1,35 +1,14 @@
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { createRng } from "../../env/rng.ts";
-import { type BackendInfo, initBackend, tf } from "./backend.ts";
-import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import { initBackend } from "./backend.ts";
 import { DEFAULT_PPO, gae, PpoAgent, type Transition } from "./ppo.ts";
 
-let backend: BackendInfo;
-let dir: string;
+// the checkpoint round trip of an agent is io/checkpoint.test.ts
 beforeAll(async () => {
-  backend = await initBackend("cpu");
-  dir = await mkdtemp(join(tmpdir(), "sfl-ppo-"));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
+  await initBackend("cpu");
 });
 
 const shape = { obsSize: 4, actionSize: 2, hidden: 8, initMean: [0.5, -1], initLogStd: [-1, -0.5] };
-
-function batch(seed: number, n: number): Transition[] {
-  const rng = createRng(seed);
-  return Array.from({ length: n }, (_, k) => ({
-    obs: [rng.normal(), rng.normal(), rng.normal(), rng.normal()],
-    action: [rng.normal(), rng.normal()],
-    logp: -2 + 0.1 * rng.normal(),
-    value: 0,
-    reward: rng.normal(),
-    done: k % 10 === 9,
-  }));
-}
 
 describe("gae", () => {
   it("matches a hand computation, with no bootstrap across a done step", () => {
@@ -87,38 +66,5 @@ describe("PpoAgent", () => {
     }
     expect(agent.evaluate(x).mean[0]).toBeGreaterThan(before + 0.05);
     agent.dispose();
-  });
-
-  it("round-trips through a checkpoint: same outputs, and the next update gives the same bits", async () => {
-    const agent = PpoAgent.create(shape, createRng("c"));
-    agent.observe([1, 2, 3, 4], true);
-    agent.observe([2, 0, 3, 1], true);
-    agent.update(batch(1, 30), DEFAULT_PPO, createRng(5));
-    await saveCheckpoint(dir, 3, backend, new Map([["t", { kind: "tenant" as const, agent }]]), { note: 1 });
-    expect((await readdir(join(dir, "checkpoints"))).sort()).toEqual(["ep-000003"]);
-    const model = JSON.parse(await readFile(join(dir, "checkpoints/ep-000003/learner-0/model.json"), "utf8"));
-    expect(model.format).toBe("layers-model");
-    expect(model.weightsManifest[0].paths).toEqual(["weights.bin"]);
-    expect(model.userDefinedMetadata.backend).toBe("cpu");
-    const { file, agents } = await loadCheckpoint<{ note: number }>(dir);
-    expect(file.episode).toBe(3);
-    expect(file.training).toEqual({ note: 1 });
-    expect(file.backend.name).toBe("cpu");
-    const copy = agents.get("t")!.agent;
-    const x = [0.1, 0.2, -0.3, 0.4];
-    expect(Array.from(copy.evaluate(x).mean)).toEqual(Array.from(agent.evaluate(x).mean));
-    expect(Array.from(copy.observe([1, 1, 1, 1], false))).toEqual(
-      Array.from(agent.observe([1, 1, 1, 1], false)),
-    );
-    agent.update(batch(2, 30), DEFAULT_PPO, createRng(6));
-    copy.update(batch(2, 30), DEFAULT_PPO, createRng(6));
-    const weights = (a: PpoAgent) => [...a.model.getWeights(), a.logStd].map((w) => Array.from(w.dataSync()));
-    expect(weights(copy)).toEqual(weights(agent));
-    // a later checkpoint replaces the earlier one
-    await saveCheckpoint(dir, 4, backend, new Map([["t", { kind: "tenant" as const, agent }]]), { note: 2 });
-    expect(await readdir(join(dir, "checkpoints"))).toEqual(["ep-000004"]);
-    agent.dispose();
-    copy.dispose();
-    expect(tf.getBackend()).toBe("cpu");
   });
 });

@@ -16,7 +16,7 @@ import { tenantBestResponse } from "../../market/tenantBestResponse.ts";
 import { resolveTenantPolicy } from "../registry.ts";
 import type { TenantPolicy } from "../types.ts";
 import type { BackendInfo } from "./backend.ts";
-import { type CheckpointFile, loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import type { CheckpointData, CheckpointFile, LoadedCheckpoint } from "./checkpoint.ts";
 import { FEATURE_COUNT, type TenantMemory, tenantFeatures } from "./features.ts";
 import { type PpoAgent as Agent, DEFAULT_PPO, PpoAgent, type PpoConfig, type Transition } from "./ppo.ts";
 import { ACTION_SIZE, actionPrices } from "./pricing.ts";
@@ -178,9 +178,9 @@ export class Trainer {
     return t;
   }
 
-  /** The run saved in `dir`, continuing after its last completed episode. */
-  static async resume(dir: string, backend: BackendInfo): Promise<Trainer> {
-    const { file, agents } = await loadCheckpoint<TrainingState>(dir);
+  /** The run of a checkpoint (io/checkpoint.ts reads it), continuing after its last completed episode. */
+  static restore(saved: LoadedCheckpoint<TrainingState>, backend: BackendInfo): Trainer {
+    const { file, agents } = saved;
     const s = file.training;
     const tenantAgents = new Map<string, { kind: "tenant"; agent: Agent }>();
     for (const [name, a] of agents)
@@ -324,15 +324,15 @@ export class Trainer {
     return { episode: e, rows, updated };
   }
 
-  /** Writes the checkpoint after the episodes completed so far. */
-  async save(dir: string): Promise<string> {
+  /** The checkpoint after the episodes completed so far (io/checkpoint.ts writes it). */
+  checkpoint(): CheckpointData<TrainingState> {
     const training: TrainingState = {
       config: this.config,
       rng: { actions: this.#actions.state(), minibatch: this.#minibatch.state() },
       curve: this.#curve,
       pending: Object.fromEntries(this.#pending),
     };
-    return saveCheckpoint(dir, this.#episode, this.backend, this.agents, training);
+    return { episode: this.#episode, backend: this.backend, agents: this.agents, training };
   }
 
   dispose(): void {

@@ -1,36 +1,28 @@
-import { randomBytes } from "node:crypto";
 import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
-import { tf } from "./backend.ts";
+import { dirname, join } from "node:path";
+import { tf } from "../policies/learned/backend.ts";
+import { tempName, writeSynced } from "./files.ts";
 
 /**
- * The files of learned policies: a tfjs IOHandler that writes and reads the standard "layers-model"
- * format (model.json with the topology and a weights manifest, weights.bin with the float32
- * weights) with plain node:fs, since the tfjs file:// handler only exists in @tensorflow/tfjs-node;
- * and the atomic file and directory writes checkpoints are made of. This is the only module under
- * policies/learned/ that touches the file system (a checkpoint is the learned policy's input, as a
- * user module is a path policy's).
+ * The files of learned policies' checkpoints (io/checkpoint.ts): a tfjs IOHandler that writes and
+ * reads the standard "layers-model" format (model.json with the topology and a weights manifest,
+ * weights.bin with the float32 weights) with plain node:fs, since the tfjs file:// handler only
+ * exists in @tensorflow/tfjs-node; and the atomic file and directory writes checkpoints are made of.
+ * Temporary names are io/files.ts's tempName, so a killed run's leftovers are recognised and
+ * removed by the next run (removeStaleTemps).
  */
 
-/** Writes `data` to `file` and flushes it to disk (no rename: callers write into fresh directories). */
-export async function writeSynced(file: string, data: string | Uint8Array): Promise<void> {
-  const handle = await open(file, "w");
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
+export { writeSynced };
 
 /** Atomic replace: a flushed temporary file beside `file`, renamed over it. */
 export async function writeAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  const tmp = tempName(file);
   try {
     await writeSynced(tmp, data);
     await rename(tmp, file);
   } finally {
-    await rm(tmp, { force: true });
+    // never let the clean-up's own error hide the real one
+    await rm(tmp, { force: true }).catch(() => undefined);
   }
 }
 
@@ -40,7 +32,7 @@ export async function writeAtomic(file: string, data: string | Uint8Array): Prom
  * either absent or complete.
  */
 export async function writeDirAtomic(dir: string, fill: (tmp: string) => Promise<void>): Promise<void> {
-  const tmp = join(dirname(dir), `.${basename(dir)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  const tmp = tempName(dir);
   await mkdir(tmp, { recursive: true });
   try {
     await fill(tmp);
@@ -49,7 +41,7 @@ export async function writeDirAtomic(dir: string, fill: (tmp: string) => Promise
     await rename(tmp, dir);
     await syncDir(dirname(dir));
   } finally {
-    await rm(tmp, { recursive: true, force: true });
+    await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
   }
 }
 
