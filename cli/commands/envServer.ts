@@ -75,7 +75,7 @@ export function envServerCommand(input: () => Readable = () => process.stdin): C
       } finally {
         // a rivals' policy given by path runs in a worker thread, which would keep the process alive
         if (parsePolicySpec(opts.rivals ?? DEFAULT_RIVALS).kind === "module")
-          (await import("../../io/policyLoader.ts")).stopPolicyWorkers();
+          (await import("../../io/policyLoaders.ts")).stopPolicyWorkers();
       }
     },
   };
