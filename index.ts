@@ -79,6 +79,7 @@ export {
   transition,
   World,
 } from "./env/simulation.ts";
+export { type IsolatedPolicy, type IsolationOptions, loadIsolatedPolicy } from "./io/isolatedPolicy.ts";
 // user policy modules by path, loaded in this thread (docs/plugins.md; the CLI runs them in a worker)
 export {
   type LoadedPolicy,
