@@ -177,7 +177,7 @@ describe.concurrent("sfl-market scenario --preset / --validate", () => {
         expect(r.stderr).toContain("  tenants[2].type: must be one of vit, bert, whisper, llama\n");
         expect(r.stderr).toMatch(/ {2}tenants\[0\]\.colour: unknown field; allowed: name, type, target/);
         expect(r.stderr).toContain("  devices.count: must be an integer in [1, 200000], got 0\n");
-        expect(r.stderr).toContain("  tau: must be a number in (1, 10], got 1\n");
+        expect(r.stderr).toContain("  tau: must be a number in [1.01, 10], got 1\n");
         expect(r.stderr.trim().split("\n")).toHaveLength(6);
       }
     },

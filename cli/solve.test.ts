@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createMarket } from "../market/instance.ts";
+import { createMarket, toMarketInput } from "../market/instance.ts";
+import { randomMarket } from "../market/testMarkets.ts";
 import { waterFill } from "../market/waterFill.ts";
 import type { SolveJson } from "./solveReport.ts";
 import { cli, expectNoStack, ROOT, spawnCli, TIMEOUT } from "./testCli.ts";
@@ -113,6 +114,35 @@ describe.concurrent("sfl-market solve", () => {
   );
 });
 
+describe("sfl-market solve --max-seconds", () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "sfl-market-cli-"));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it(
+    "stops at the time limit, prints the best point with its NashConv and exits 1",
+    async () => {
+      // sweeps only, at a limit far below one sweep of this 4 x 60 market: the first poll stops it
+      const file = join(dir, "big.json");
+      writeFileSync(file, JSON.stringify(toMarketInput(randomMarket({ M: 4, N: 60, seed: 3, tau: 1.8 }))));
+      const r = await cli(["solve", file, "--json", "--method", "sweeps", "--max-seconds", "1e-6"]);
+      expect(r.code).toBe(1);
+      expectNoStack(r);
+      const out: SolveJson = JSON.parse(r.stdout);
+      expect(out).toMatchObject({ converged: false, stopped: true });
+      expect(out.nashConv).toHaveLength(4);
+      for (const x of out.nashConv) expect(x).toBeGreaterThanOrEqual(0);
+      expect(r.stderr).toMatch(/^NOT converged: stopped at the time limit \(--max-seconds\) max NashConv/m);
+      const bad = await cli(["solve", file, "--max-seconds", "0"]);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain("--max-seconds must be a finite number > 0, got '0'");
+    },
+    TIMEOUT,
+  );
+});
+
 describe.concurrent("sfl-market solve: bad input exits 2 naming every offending path", () => {
   let dir: string;
   beforeAll(() => {
@@ -153,7 +183,17 @@ describe.concurrent("sfl-market solve: bad input exits 2 naming every offending 
     {
       name: "tau <= 1",
       text: JSON.stringify({ tau: 1, budget: [1], cost: [[1]], value: [[1]] }),
-      paths: () => ["tau: must be > 1"],
+      paths: () => ["tau: must be a number in [1.01, 10], got 1"],
+    },
+    {
+      name: "tau = 1e6 (runs for minutes if accepted)",
+      text: JSON.stringify({ tau: 1e6, budget: [1], cost: [[1]], value: [[1]] }),
+      paths: () => ["tau: must be a number in [1.01, 10], got 1000000"],
+    },
+    {
+      name: "tau = 1 + 1e-10 (participation steeper than doubles resolve)",
+      text: JSON.stringify({ tau: 1 + 1e-10, budget: [1], cost: [[1]], value: [[1]] }),
+      paths: () => ["tau: must be a number in [1.01, 10], got 1.0000000001"],
     },
     {
       name: "a tenant with no eligible device",

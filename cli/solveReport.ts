@@ -10,6 +10,8 @@ import type { SolveResult } from "../market/stackelberg.ts";
 export interface SolveJson {
   method: SolveResult["method"];
   converged: boolean;
+  stopped: boolean;
+  note: string | null;
   iterations: number;
   tol: number;
   exact: boolean;
@@ -43,6 +45,8 @@ export function solveJson(m: MarketInstance, r: SolveResult): SolveJson {
   return {
     method: r.method,
     converged: r.converged,
+    stopped: r.stopped,
+    note: r.note ?? null,
     iterations: r.iterations,
     tol: r.tol,
     exact: r.exact,
@@ -103,9 +107,10 @@ export function solveText(label: string, m: MarketInstance, r: SolveResult): str
 export function convergenceLine(r: SolveResult): string {
   const worst = sci(Math.max(...r.nashConv));
   const how = `after ${r.iterations} iteration${r.iterations === 1 ? "" : "s"} (${r.method})`;
-  return r.converged
-    ? `converged: max NashConv ${worst} <= tol ${sci(r.tol)} ${how}`
-    : `NOT converged: max NashConv ${worst} > tol ${sci(r.tol)} ${how}; this is the best point found`;
+  if (r.converged) return `converged: max NashConv ${worst} <= tol ${sci(r.tol)} ${how}`;
+  const why = r.stopped ? "stopped at the time limit (--max-seconds) " : "";
+  const note = r.note ? ` (${r.note})` : "";
+  return `NOT converged: ${why}max NashConv ${worst} > tol ${sci(r.tol)} ${how}; this is the best point found${note}`;
 }
 
 function num(x: number): string {

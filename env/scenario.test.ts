@@ -85,7 +85,7 @@ describe("validateScenario", () => {
     expect(issues["devices.count"]).toMatch(/integer in \[1, 200000\], got 0/);
     expect(issues["devices.labelAlpha"]).toMatch(/got "x"/);
     expect(issues.seed).toMatch(/integer or a non-empty string/);
-    expect(issues.tau).toMatch(/\(1, 10\]/);
+    expect(issues.tau).toMatch(/\[1.01, 10\]/);
     expect(issues.extra).toMatch(/unknown field; allowed: seed, tau, repricingInterval, tenants, devices/);
   });
 

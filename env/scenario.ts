@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { formatPath, type InputIssue } from "../market/errors.ts";
+import { tauSchema } from "../market/tau.ts";
 import {
   DEFAULT_HETEROGENEITY,
   DEFAULT_HETEROGENEITY_FLOOR,
@@ -157,7 +158,7 @@ export const scenarioSchema = z.strictObject({
     .union([z.int(), z.string().min(1)], { error: "must be an integer or a non-empty string" })
     .default(1),
   /** Cost exponent of the device utility. */
-  tau: num({ min: 1, above: true, max: 10 }).default(2),
+  tau: tauSchema,
   /** K: adaptive policies re-price every K rounds. */
   repricingInterval: num({ min: 1, max: 1e6, int: true }).default(10),
   tenants: z

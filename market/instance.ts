@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { formatPath, InputError, type InputIssue } from "./errors.ts";
+import { tauProblem, tauSchema } from "./tau.ts";
 
 /**
  * One market: M tenants x N devices (MODEL.md sections 1-3).
@@ -10,7 +11,7 @@ import { formatPath, InputError, type InputIssue } from "./errors.ts";
 export interface MarketInstance {
   readonly M: number;
   readonly N: number;
-  /** Cost exponent tau > 1 of the device utility (default 2). */
+  /** Cost exponent tau of the device utility, in [TAU_MIN, TAU_MAX] (market/tau.ts; default 2). */
   readonly tau: number;
   /** c_ij > 0, credits per round at full participation scale. */
   readonly cost: Float64Array;
@@ -32,7 +33,7 @@ const finite = z.number().refine(Number.isFinite, "must be a finite number");
 
 /** zod schema of the JSON form; shape checks across fields are done in validateMarketInput. */
 export const marketInputSchema = z.object({
-  tau: finite.refine((t) => t > 1, "must be > 1").default(2),
+  tau: tauSchema,
   budget: z.array(finite.refine((b) => b > 0, "must be > 0")).min(1, "needs at least one tenant"),
   cost: z.array(z.array(finite.refine((c) => c > 0, "must be > 0"))),
   value: z.array(z.array(finite.refine((w) => w >= 0, "must be >= 0"))),
@@ -102,8 +103,8 @@ export function fromArrays(m: MarketInstance): MarketInstance {
   const issues: InputIssue[] = [];
   if (!(Number.isInteger(M) && M > 0)) issues.push({ path: "M", message: "must be a positive integer" });
   if (!(Number.isInteger(N) && N > 0)) issues.push({ path: "N", message: "must be a positive integer" });
-  if (!(Number.isFinite(tau) && tau > 1))
-    issues.push({ path: "tau", message: "must be a finite number > 1" });
+  const tauIssue = tauProblem(tau);
+  if (tauIssue) issues.push({ path: "tau", message: tauIssue });
   if (cost.length !== M * N)
     issues.push({ path: "cost", message: `length ${cost.length} != M*N = ${M * N}` });
   if (value.length !== M * N)

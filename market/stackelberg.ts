@@ -1,6 +1,7 @@
 import { enforceBudgets } from "./budgetGuard.ts";
 import type { MarketInstance } from "./instance.ts";
 import { saturatedTenants, solveMultipliers } from "./multipliers.ts";
+import { assertFinite, isIdentity, marketScale, normalise, scaleInPlace } from "./scale.ts";
 import { type BestResponse, tenantBestResponse } from "./tenantBestResponse.ts";
 
 /**
@@ -27,6 +28,12 @@ export interface SolveOptions {
   readonly method?: "auto" | "sweeps";
   /** Called after each sweep (for progress); must not throw. */
   readonly onSweep?: (info: SweepInfo) => void;
+  /**
+   * Polled between iterations; when it returns true the solve stops and returns its best point so
+   * far with its NashConv (converged false, stopped true). The market layer has no clock: the CLI
+   * passes a deadline check here (`solve --max-seconds`).
+   */
+  readonly shouldStop?: () => boolean;
 }
 
 export interface SweepInfo {
@@ -60,9 +67,89 @@ export interface SolveResult {
   readonly exact: boolean;
   /** Largest relative duality gap of the tenants' best responses at the returned point. */
   readonly dualityGap: number;
+  /** True when `shouldStop` ended the solve before it converged. */
+  readonly stopped: boolean;
+  /**
+   * When not converged and double precision is the reason, says why (see precisionNote); else
+   * undefined.
+   */
+  readonly note?: string;
 }
 
+/**
+ * Solves in normalised units (market/scale.ts) and scales prices, congestion, spend and V_i back;
+ * an answer with no finite double in the input's units is an InputError that says so.
+ */
 export function solveStackelberg(m: MarketInstance, opts: SolveOptions = {}): SolveResult {
+  const s = marketScale(m);
+  if (isIdentity(s)) return solveNormalised(m, opts);
+  const init = opts.initialPrices ? scaleInPlace(opts.initialPrices.slice(), s.credits) : undefined;
+  const r = solveNormalised(normalise(m, s), { ...opts, initialPrices: init });
+  // V_i is infinite when an eligible device has q = 0 (a point that is reported, not an overflow)
+  const overflow = r.objective.map((v) => (Number.isFinite(v) ? v / s.value : 0));
+  const out = {
+    ...r,
+    prices: scaleInPlace(r.prices, 1 / s.credits),
+    congestion: scaleInPlace(r.congestion, 1 / s.credits),
+    spend: scaleInPlace(r.spend, 1 / s.credits),
+    objective: scaleInPlace(r.objective, 1 / s.value),
+  };
+  assertFinite({
+    prices: { values: out.prices, input: "cost" },
+    spend: { values: out.spend, input: "budget" },
+    objective: { values: overflow, input: "value" },
+  });
+  return out;
+}
+
+function solveNormalised(m: MarketInstance, opts: SolveOptions): SolveResult {
+  const r = solveUnnoted(m, opts);
+  if (r.converged) return r;
+  const note = precisionNote(m, r, r.tol);
+  return note ? { ...r, note } : r;
+}
+
+/**
+ * Prices are doubles, and a device reads its participation off P_ij - mu_j = tau c q^(tau-1): when
+ * the congestion price mu_j dwarfs that own-cost term (budgets far above what the devices' capacity
+ * costs), the last bit of P_ij moves q_ij by a relative 2^-52 P / ((tau - 1) (P - mu)). When that
+ * is above the acceptance threshold, no double-precision price vector can pass the NashConv test;
+ * the note names the device and the ratio.
+ */
+export function precisionNote(
+  m: MarketInstance,
+  r: Pick<SolveResult, "prices" | "participation" | "congestion">,
+  tol: number,
+): string | undefined {
+  const { M, N, tau } = m;
+  let worst = 0;
+  let at = -1;
+  let ratio = 0;
+  for (let j = 0; j < N; j++) {
+    for (let i = 0; i < M; i++) {
+      const k = i * N + j;
+      if (!(m.value[k] > 0) || !(r.congestion[j] > 0)) continue;
+      const own = r.prices[k] - r.congestion[j];
+      const sens = own > 0 ? (2 ** -52 * r.prices[k]) / ((tau - 1) * own) : Number.POSITIVE_INFINITY;
+      if (sens > worst) {
+        worst = sens;
+        at = j;
+        ratio = own > 0 ? r.congestion[j] / own : Number.POSITIVE_INFINITY;
+      }
+    }
+  }
+  if (!(worst > tol)) return undefined;
+  const size = Number.isFinite(ratio)
+    ? `the congestion price is ${ratio.toExponential(1)} times a tenant's own-cost price term`
+    : "rounding has left a tenant's price at or below the congestion price";
+  return (
+    `beyond double precision: at device ${at} ${size}, so one rounding of a price moves participation by ` +
+    `${Number.isFinite(worst) ? worst.toExponential(1) : "all of it"} (relative), more than tol; the budgets ` +
+    "are too large relative to the devices' costs for double-precision prices to express this equilibrium"
+  );
+}
+
+function solveUnnoted(m: MarketInstance, opts: SolveOptions): SolveResult {
   const { M, N } = m;
   const tol = opts.tol ?? 1e-6;
   const maxSweeps = opts.maxSweeps ?? 2000;
@@ -85,6 +172,11 @@ export function solveStackelberg(m: MarketInstance, opts: SolveOptions = {}): So
   }
   let sweeps = 0;
   let converged = false;
+  let stopped = false;
+  const stop = () => {
+    if (!stopped && opts.shouldStop?.()) stopped = true;
+    return stopped;
+  };
   let nash = new Float64Array(M);
   let gap = 0;
   let point = enforceBudgets(m, prices);
@@ -106,7 +198,7 @@ export function solveStackelberg(m: MarketInstance, opts: SolveOptions = {}): So
       }
     }
   }
-  while (!converged && sweeps < maxSweeps) {
+  while (!converged && sweeps < maxSweeps && !stop()) {
     let maxImp = 0;
     for (let i = 0; i < M; i++) {
       const br = tenantBestResponse(m, prices, i, { nuHint: nu[i] });
@@ -116,7 +208,7 @@ export function solveStackelberg(m: MarketInstance, opts: SolveOptions = {}): So
     }
     sweeps++;
     opts.onSweep?.({ sweep: sweeps, maxImprovement: maxImp });
-    if (maxImp <= tol || sweeps === maxSweeps) {
+    if (maxImp <= tol || sweeps === maxSweeps || stop()) {
       point = enforceBudgets(m, prices);
       prices.set(point.prices);
       ({ nash, gap } = nashConvAt(m, prices, nu));
@@ -155,6 +247,7 @@ export function solveStackelberg(m: MarketInstance, opts: SolveOptions = {}): So
     tol,
     exact: m.tau <= 2,
     dualityGap: gap,
+    stopped: stopped && !converged,
   };
 }
 

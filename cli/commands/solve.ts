@@ -4,7 +4,8 @@ import { type Command, EXIT_FAILURE, EXIT_OK, type Io, UsageError } from "../com
 import { readMarketFile } from "../marketFile.ts";
 import { convergenceLine, solveJson, solveText } from "../solveReport.ts";
 
-const usage = `Usage: sfl-market solve MARKET.json [--json] [--tol X] [--max-sweeps N] [--method auto|sweeps]
+const usage = `Usage: sfl-market solve MARKET.json [--json] [--tol X] [--max-seconds S] [--max-sweeps N]
+                        [--method auto|sweeps]
 
 Computes the Stackelberg equilibrium of a market: the tenants' prices, the devices'
 participation, congestion prices, spend, V_i and each tenant's NashConv.
@@ -12,6 +13,8 @@ participation, congestion prices, spend, V_i and each tenant's NashConv.
 MARKET.json   { "tau": 2, "budget": [M numbers], "cost": [M rows of N], "value": [M rows of N] }
 --json        print one JSON object on stdout (docs/cli.md) instead of the summary
 --tol X       accept the point when every tenant's NashConv is <= X (default 1e-6)
+--max-seconds S  stop after S seconds of solving (default 60) and print the best point so far
+              with its NashConv (exit 1)
 --max-sweeps N  at most N Gauss-Seidel sweeps of best responses (default 2000); the
               multiplier solve of --method auto is not counted
 --method M    auto (default): multiplier Newton solve when tau = 2, sweeps if needed;
@@ -24,7 +27,11 @@ export interface SolveFlags {
   readonly tol?: number;
   readonly maxSweeps?: number;
   readonly method?: "auto" | "sweeps";
+  /** Wall-clock limit on the solve, seconds (default 60). */
+  readonly maxSeconds?: number;
 }
+
+export const DEFAULT_MAX_SECONDS = 60;
 
 export const solve: Command = {
   name: "solve",
@@ -35,6 +42,7 @@ export const solve: Command = {
       json: { type: "boolean" },
       tol: { type: "string" },
       "max-sweeps": { type: "string" },
+      "max-seconds": { type: "string" },
       method: { type: "string" },
     });
     const flags: SolveFlags = {
@@ -42,6 +50,7 @@ export const solve: Command = {
       tol: positiveNumber("tol", values.tol),
       maxSweeps: nonNegativeInteger("max-sweeps", values["max-sweeps"]),
       method: oneOf("method", values.method, ["auto", "sweeps"]),
+      maxSeconds: positiveNumber("max-seconds", values["max-seconds"]),
     };
     if (positionals.length !== 1)
       throw new UsageError(
@@ -59,7 +68,8 @@ export const solve: Command = {
  */
 export async function solveFile(file: string, label: string, flags: SolveFlags, io: Io): Promise<number> {
   const market = await readMarketFile(file);
-  const result = solveStackelberg(market, flags);
+  const deadline = performance.now() + 1000 * (flags.maxSeconds ?? DEFAULT_MAX_SECONDS);
+  const result = solveStackelberg(market, { ...flags, shouldStop: () => performance.now() > deadline });
   if (flags.json) {
     const out = solveJson(market, result);
     io.out(`${JSON.stringify(out)}\n`);
