@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { enforceBudgets } from "./budgetGuard.ts";
 import { createMarket } from "./instance.ts";
+import { randomMarket } from "./testMarkets.ts";
 
 describe("enforceBudgets", () => {
   it("scales one tenant by the largest factor that meets its budget (by hand)", () => {
@@ -31,6 +32,24 @@ describe("enforceBudgets", () => {
       expect(g.spend[1]).toBeLessThanOrEqual(1.54);
       // and not needlessly low: at least one tenant spends most of its budget
       expect(Math.max(g.spend[0] / 1.81, g.spend[1] / 1.54)).toBeGreaterThan(0.5);
+    }
+  });
+
+  it("scales prices of 1e300 down like any other (issue 11: they used to get spend 0)", () => {
+    const alone = enforceBudgets(
+      createMarket({ budget: [0.5], cost: [[1, 2]], value: [[1, 1]] }),
+      Float64Array.from([1e300, 1e300]),
+    );
+    expect(alone.spend[0]).toBeLessThanOrEqual(0.5);
+    expect(alone.spend[0]).toBeGreaterThan(0.5 * (1 - 1e-6));
+    for (const seed of [1, 2]) {
+      const m = randomMarket({ M: 3, N: 12, seed });
+      const g = enforceBudgets(m, new Float64Array(m.M * m.N).fill(1e300));
+      expect(g.withinBudget).toBe(true);
+      for (let i = 0; i < m.M; i++) {
+        expect(g.spend[i]).toBeLessThanOrEqual(m.budget[i]);
+        expect(g.spend[i]).toBeGreaterThan(0);
+      }
     }
   });
 });

@@ -1,5 +1,6 @@
+import { largestFactorWithin, rowSpend } from "./budgetScale.ts";
 import type { MarketInstance } from "./instance.ts";
-import { type DeviceResponse, deviceWaterFill, waterFill } from "./waterFill.ts";
+import { type DeviceResponse, waterFill } from "./waterFill.ts";
 
 /**
  * The budget guard (MODEL.md section 4), the same for every pricing policy: if a tenant's expected
@@ -115,9 +116,8 @@ function scaleJointly(
 }
 
 /**
- * The largest s in [0, 1] with tenant i's spend at prices (s * base on row i, others fixed) <= cap,
- * by bisection (spend_i(s) is increasing in s). Only the devices where tenant i posts a positive
- * price matter, so each trial water-fills just those columns, gathered once.
+ * The largest s in [0, 1] with tenant i's spend at prices (s * base on row i, others fixed) <= cap:
+ * the root search the baselines' budget scaling uses (market/budgetScale.ts).
  */
 function largestFactor(
   m: MarketInstance,
@@ -126,36 +126,7 @@ function largestFactor(
   base: Float64Array,
   cap: number,
 ): number {
-  const { M, N } = m;
-  const cols: number[] = [];
-  for (let j = 0; j < N; j++) if (base[j] > 0 && m.value[i * N + j] > 0) cols.push(j);
-  const K = cols.length;
-  const p = new Float64Array(K * M);
-  const c = new Float64Array(K * M);
-  for (let k = 0; k < K; k++) {
-    const j = cols[k];
-    for (let t = 0; t < M; t++) {
-      p[k * M + t] = m.value[t * N + j] > 0 ? prices[t * N + j] : 0;
-      c[k * M + t] = m.cost[t * N + j];
-    }
-  }
-  const q = new Float64Array(M);
-  const spendAt = (s: number) => {
-    let total = 0;
-    for (let k = 0; k < K; k++) {
-      const pk = p.subarray(k * M, (k + 1) * M);
-      pk[i] = base[cols[k]] * s;
-      deviceWaterFill(pk, c.subarray(k * M, (k + 1) * M), m.tau, M, q);
-      total += pk[i] * q[i];
-    }
-    return total;
-  };
-  let lo = 0;
-  let hi = 1;
-  for (let it = 0; it < 100 && hi - lo > 1e-15; it++) {
-    const s = 0.5 * (lo + hi);
-    if (spendAt(s) <= cap) lo = s;
-    else hi = s;
-  }
-  return lo;
+  const rs = rowSpend(m, i, base, prices);
+  if (rs.devices.length === 0) return 1; // it spends nothing at any factor
+  return largestFactorWithin((s) => rs.spendAt(s), cap, rs.guess(cap), 1);
 }

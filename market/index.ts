@@ -2,6 +2,7 @@
 export * from "./aggregation.ts";
 export * from "./bound.ts";
 export * from "./budgetGuard.ts";
+export * from "./budgetScale.ts";
 export * from "./errors.ts";
 export * from "./instance.ts";
 export * from "./localEquilibrium.ts";

@@ -31,6 +31,20 @@ describe("deviceWaterFill", () => {
     expect(q[1]).toBe(0);
   });
 
+  it("keeps its precision at prices far above the costs (headroom, not p - mu)", () => {
+    // the answer depends on the price differences and the costs only: (P + 1, P) on c = (1, 1)
+    // gives q = (P + 1 - mu)/2 + (P - mu)/2 = 1 => mu = P - 1/2, q = (3/4, 1/4) for every P
+    for (const P of [1e3, 1e12]) {
+      const { q, mu } = fill([P + 1, P], [1, 1]);
+      expect(q[0]).toBeCloseTo(0.75, 9);
+      expect(q[1]).toBeCloseTo(0.25, 9);
+      expect(mu).toBeCloseTo(P - 0.5, 3);
+    }
+    // one tenant alone at 1e300 on c = 1: the device is all its (q = 1), never 0
+    for (const tau of [2, 3]) expect(fill([1e300], [1], tau).q[0]).toBeCloseTo(1, 12);
+    expect(fill([1e300, 1e300], [1, 3]).q).toEqual([0.75, 0.25]);
+  });
+
   it("uses the exponent 1/(tau-1) for tau != 2", () => {
     // tau = 3: q = sqrt((p - mu) / (3c)); p = 12, c = 1 gives 2 at mu = 0, so mu = 9
     const { q, mu } = fill([12], [1], 3);

@@ -51,10 +51,21 @@ export function deviceWaterFill(
   len: number,
   q: Float64Array,
 ): number {
-  const mu = congestionPrice(p, c, tau, len);
+  let mu = congestionPrice(p, c, tau, len);
   const e = 1 / (tau - 1);
+  // Prices far above the costs leave p_i - mu to cancellation (at 1e300 every q would be 0):
+  // then work with the headroom d = top - mu and x_i = (p_i - top) + d.
+  let top = 0;
+  let d = 0;
+  if (mu > 0) {
+    for (let i = 0; i < len; i++) if (p[i] > top) top = p[i];
+    if (!(top - mu > HEADROOM_REL * top)) {
+      d = headroomAtTop(p, c, tau, len, top);
+      mu = top - d;
+    } else top = 0;
+  }
   for (let i = 0; i < len; i++) {
-    const x = p[i] - mu;
+    const x = top > 0 ? p[i] - top + d : p[i] - mu;
     q[i] = x > 0 ? (tau === 2 ? x / (2 * c[i]) : (x / (tau * c[i])) ** e) : 0;
   }
   if (mu > 0) {
@@ -64,6 +75,41 @@ export function deviceWaterFill(
     if (s > 1) for (let i = 0; i < len; i++) q[i] /= s;
   }
   return mu;
+}
+
+/** Below this relative headroom (top - mu) / top, deviceWaterFill recomputes it exactly. */
+const HEADROOM_REL = 2 ** -26;
+
+/**
+ * The headroom d = top - mu of a congested device, solved directly (demand
+ * sum_i (((p_i - top) + d)^+ / (tau c_i))^(1/(tau-1)) = 1, increasing in d) so that prices far
+ * above the costs keep their precision. The top tenant alone fills the device at d = tau c_top.
+ */
+function headroomAtTop(p: ArrayLike<number>, c: ArrayLike<number>, tau: number, len: number, top: number) {
+  const e = 1 / (tau - 1);
+  let lo = 0;
+  let hi = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < len; i++) if (p[i] === top) hi = Math.min(hi, tau * c[i]);
+  let d = hi;
+  for (let it = 0; it < 200; it++) {
+    let g = -1;
+    let dg = 0;
+    for (let i = 0; i < len; i++) {
+      const x = p[i] - top + d;
+      if (p[i] > 0 && x > 0) {
+        const qi = (x / (tau * c[i])) ** e;
+        g += qi;
+        dg += (e * qi) / x;
+      }
+    }
+    if (g > 0) hi = d;
+    else lo = d;
+    if (g === 0 || hi - lo <= 1e-15 * hi) break;
+    let next = dg > 0 ? d - g / dg : Number.NaN;
+    if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
+    d = next;
+  }
+  return d;
 }
 
 /** Demand sum_i ((p_i - mu)^+ / (tau c_i))^(1/(tau-1)) of one device at congestion price mu. */
