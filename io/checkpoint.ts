@@ -23,6 +23,7 @@ import {
   writeDirAtomic,
   writeSynced,
 } from "./checkpointFiles.ts";
+import { makeDirs } from "./files.ts";
 
 /**
  * A training run's directory on disk (docs/learned.md, "Files"):
@@ -77,7 +78,7 @@ export async function saveCheckpoint<T>(runDir: string, data: CheckpointData<T>)
   const { episode, backend, agents, training } = data;
   const name = checkpointName(episode);
   const root = join(runDir, CHECKPOINTS);
-  await mkdir(root, { recursive: true });
+  await makeDirs(root);
   await writeDirAtomic(join(root, name), async (tmp) => {
     const learners: LearnerRecord[] = [];
     let k = 0;

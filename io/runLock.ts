@@ -1,7 +1,7 @@
-import { mkdir, open, readFile, rm } from "node:fs/promises";
+import { open, readFile, rm } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { alive } from "./files.ts";
+import { alive, makeDirs } from "./files.ts";
 
 /**
  * A directory lock for a training run: DIR/.lock, created exclusively, holding the owner's process
@@ -31,7 +31,7 @@ export class RunLockedError extends Error {
 
 /** Takes the lock of `dir` (created if missing), or throws RunLockedError naming its owner. */
 export async function acquireRunLock(dir: string): Promise<RunLock> {
-  await mkdir(dir, { recursive: true });
+  await makeDirs(dir);
   const file = join(dir, ".lock");
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
