@@ -1,7 +1,7 @@
-import { constants, type Stats } from "node:fs";
-import { access, link, lstat, mkdir, open, readlink, realpath, rename, rm, stat } from "node:fs/promises";
+import { constants, existsSync, type Stats } from "node:fs";
+import { access, link, lstat, open, readlink, realpath, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, resolve } from "node:path";
-import { removeStaleTemps, tempName, writeSynced } from "../io/files.ts";
+import { makeDirs, probeWritable, removeStaleTemps, tempName, writeSynced } from "../io/files.ts";
 import { BadPathError } from "./command.ts";
 
 /**
@@ -59,7 +59,10 @@ export function fsProblem(path: string, e: unknown, doing = "write"): string {
   const code = errno(e);
   switch (code) {
     case "ENOENT":
-      return `cannot ${doing} ${path}: the directory ${dirname(path)} does not exist; create it first`;
+      // /proc refuses new entries with ENOENT although the directory exists
+      return existsSync(dirname(path))
+        ? `cannot ${doing} ${path}: no file can be created in ${dirname(path)} (a virtual file system such as /proc?); choose another directory`
+        : `cannot ${doing} ${path}: the directory ${dirname(path)} does not exist; create it first`;
     case "ENOTDIR":
       return `cannot ${doing} ${path}: a part of the path before ${basename(path)} is a file, not a directory`;
     case "EACCES":
@@ -131,11 +134,17 @@ async function checkDirectory(dir: string, name: string, create: boolean): Promi
     if (up === at) break;
     at = up;
   }
+  // a file is created and removed there: access() says yes to root even where nothing can be created
   try {
-    await access(at, constants.W_OK | constants.X_OK);
-  } catch {
+    await probeWritable(at);
+  } catch (e) {
+    const code = errno(e);
     throw new BadPathError(
-      `cannot write ${name}: permission denied in ${at}; choose a directory you can write to, or fix its permissions`,
+      code === "EACCES" || code === "EPERM"
+        ? `cannot write ${name}: permission denied in ${at}; choose a directory you can write to, or fix its permissions`
+        : code === "EROFS"
+          ? `cannot write ${name}: ${at} is on a read-only file system; choose another place`
+          : `cannot write ${name}: no file can be created in ${at} (a virtual file system such as /proc?); choose another directory`,
     );
   }
 }
@@ -237,7 +246,7 @@ export async function writeOutput(
       }
       return undefined;
     }
-    if (target.createDirs) await mkdir(dirname(file), { recursive: true });
+    if (target.createDirs) await makeDirs(dirname(file));
     // a replaced file that became something else since the check is left alone
     const now = await lstatOrNull(file);
     if (now && !now.isFile())
