@@ -5,3 +5,4 @@ export * from "./stats.ts";
 export * from "./svg.ts";
 export * from "./table.ts";
 export type * from "./types.ts";
+export * from "./uncertainty/index.ts";
