@@ -1,5 +1,5 @@
 import type { Rng } from "../../env/rng.ts";
-import { type BootstrapOptions, bootstrapInterval, type Interval } from "./bootstrap.ts";
+import { type BootstrapOptions, bootstrapInterval, type Interval, sortedMedian } from "./bootstrap.ts";
 
 /**
  * Statistics that keep the misses. A run that missed its target is right-censored: its time to target
