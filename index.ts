@@ -182,3 +182,10 @@ export type {
   TenantOutcome as ReportTenantOutcome,
   Trajectory as ReportTrajectory,
 } from "./report/types.ts";
+export * from "./report/uncertainty/index.ts";
+export {
+  type UncertaintyOptions,
+  type UncertaintyRow,
+  type UncertaintySummary,
+  uncertaintySummary,
+} from "./report/uncertaintySummary.ts";
