@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { formatPath, type InputIssue } from "../market/errors.ts";
 import { tauSchema } from "../market/tau.ts";
+import { type NeuralSettings, neuralLearnerSchema } from "./neural/settings.ts";
 import {
   DEFAULT_HETEROGENEITY,
   DEFAULT_HETEROGENEITY_FLOOR,
@@ -61,7 +62,7 @@ const logNormalSpec = z.strictObject({
 
 // ---- schema ----
 
-const learnerSchema = z.strictObject({
+const surrogateSchema = z.strictObject({
   /** D_i, dimension of the surrogate learner's parameter. */
   dimension: num({ min: 1, max: 1e5, int: true }).default(32),
   /** E_i, local SGD steps per round. */
@@ -81,6 +82,12 @@ const learnerSchema = z.strictObject({
   knowledge: z.enum(["oracle", "estimated"], { error: 'must be "oracle" or "estimated"' }).optional(),
   /** sigma of the multiplicative log-normal error exp(sigma Z) on G_ij when estimated (default 0.3). */
   knowledgeNoise: num({ min: 0, max: 5 }).optional(),
+  /** "surrogate" (the default) or "neural" (env/neural/settings.ts: a different set of fields). */
+  kind: z.literal("surrogate").optional(),
+});
+
+const learnerSchema = z.discriminatedUnion("kind", [surrogateSchema, neuralLearnerSchema(num)], {
+  error: 'kind must be "surrogate" or "neural"',
 });
 
 const tenantSchema = z.strictObject({
@@ -102,7 +109,7 @@ const tenantSchema = z.strictObject({
   serverFlops: positive().default(1e14),
   /** Simulated second at which the tenant arrives. */
   start: num({ min: 0 }).default(0),
-  learner: learnerSchema.default(learnerSchema.parse({})),
+  learner: learnerSchema.default(surrogateSchema.parse({})),
 });
 
 const modalitySpecSchema = z.strictObject({
@@ -185,6 +192,11 @@ export interface LearnerSettings {
   readonly knowledge?: "oracle" | "estimated";
   /** sigma of the error on G_ij when estimated; undefined = the learner's default. */
   readonly knowledgeNoise?: number;
+  /**
+   * Present iff the tenant's learner is neural (`"kind": "neural"`); the fields above then keep
+   * their surrogate defaults, which compile still uses for its label-skew G_ij.
+   */
+  readonly neural?: NeuralSettings;
 }
 
 export interface TenantSpec {
@@ -224,26 +236,36 @@ export type ScenarioResult =
   | { readonly ok: true; readonly scenario: Scenario }
   | { readonly ok: false; readonly issues: InputIssue[] };
 
-/** Keys a strict object at `path` allows, for "unknown field" messages. */
-function allowedKeys(path: readonly PropertyKey[]): string[] {
+/** Keys a strict object at `path` allows, for "unknown field" messages (`raw`: the input, which picks a union's option). */
+function allowedKeys(path: readonly PropertyKey[], raw: unknown): string[] {
   let s: z.ZodType = scenarioSchema;
-  const unwrap = (t: z.ZodType): z.ZodType =>
-    t instanceof z.ZodOptional || t instanceof z.ZodDefault ? unwrap(t.unwrap() as z.ZodType) : t;
+  let v: unknown = raw;
+  const unwrap = (t: z.ZodType): z.ZodType => {
+    if (t instanceof z.ZodOptional || t instanceof z.ZodDefault) return unwrap(t.unwrap() as z.ZodType);
+    if (t instanceof z.ZodDiscriminatedUnion) {
+      // the learner: its kind says which option's fields apply (none given: the first, surrogate)
+      const options = t.options as z.ZodObject[];
+      const kind = isObj(v) ? v.kind : undefined;
+      return options.find((o) => (o.shape.kind as z.ZodType).safeParse(kind).success) ?? options[0];
+    }
+    return t;
+  };
   for (const key of path) {
     s = unwrap(s);
     if (s instanceof z.ZodArray) s = s.element as z.ZodType;
     else if (s instanceof z.ZodObject) s = s.shape[key as string] as z.ZodType;
     if (!s) return [];
+    v = isObj(v) || Array.isArray(v) ? (v as Record<PropertyKey, unknown>)[key] : undefined;
   }
   s = unwrap(s);
   return s instanceof z.ZodObject ? Object.keys(s.shape) : [];
 }
 
-function zodIssues(error: z.ZodError): InputIssue[] {
+function zodIssues(error: z.ZodError, raw: unknown): InputIssue[] {
   const out: InputIssue[] = [];
   for (const is of error.issues) {
     if (is.code === "unrecognized_keys") {
-      const allowed = allowedKeys(is.path).join(", ");
+      const allowed = allowedKeys(is.path, raw).join(", ");
       for (const k of is.keys)
         out.push({ path: formatPath([...is.path, k]), message: `unknown field; allowed: ${allowed}` });
     } else out.push({ path: formatPath(is.path), message: is.message });
@@ -353,14 +375,19 @@ function resolve(p: z.output<typeof scenarioSchema>): Scenario {
     tau: p.tau,
     repricingInterval: p.repricingInterval,
     devices,
-    tenants: p.tenants.map((t) => ({
-      ...t,
-      window: t.window,
-      learner: {
-        ...t.learner,
-        heterogeneity: t.learner.heterogeneity ?? DEFAULT_HETEROGENEITY[PROFILES[t.type].modality],
-      },
-    })),
+    tenants: p.tenants.map((t) => {
+      const surrogate = t.learner.kind === "neural" ? surrogateSchema.parse({}) : t.learner;
+      const neural = t.learner.kind === "neural" ? { neural: t.learner } : {};
+      return {
+        ...t,
+        window: t.window,
+        learner: {
+          ...surrogate,
+          heterogeneity: surrogate.heterogeneity ?? DEFAULT_HETEROGENEITY[PROFILES[t.type].modality],
+          ...neural,
+        },
+      };
+    }),
   };
 }
 
@@ -374,7 +401,7 @@ function stripUndefined<T extends object>(o: T | undefined): Partial<T> {
  */
 export function validateScenario(raw: unknown): ScenarioResult {
   const parsed = scenarioSchema.safeParse(raw);
-  const issues = [...(parsed.success ? [] : zodIssues(parsed.error)), ...crossIssues(raw)];
+  const issues = [...(parsed.success ? [] : zodIssues(parsed.error, raw)), ...crossIssues(raw)];
   if (!parsed.success || issues.length > 0) return { ok: false, issues };
   return { ok: true, scenario: resolve(parsed.data) };
 }
