@@ -1,4 +1,5 @@
 import type { Command } from "../command.ts";
+import { boundCheckCommand } from "./boundCheck.ts";
 import { check } from "./check.ts";
 import { compare } from "./compare.ts";
 import { envServer } from "./envServer.ts";
@@ -9,4 +10,14 @@ import { sweep } from "./sweep.ts";
 import { train } from "./train.ts";
 
 /** Every subcommand of `sfl-market`, in the order `sfl-market help` lists them. Add one line per command. */
-export const commands: readonly Command[] = [start, compare, solve, scenario, check, train, envServer, sweep];
+export const commands: readonly Command[] = [
+  start,
+  compare,
+  solve,
+  scenario,
+  check,
+  train,
+  envServer,
+  sweep,
+  boundCheckCommand,
+];
