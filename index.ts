@@ -47,6 +47,7 @@ export * from "./env/population.ts";
 export * from "./env/presets.ts";
 export * from "./env/profiles.ts";
 export * from "./env/rng.ts";
+export * from "./env/roundLearner.ts";
 export * from "./env/scenario.ts";
 export * from "./env/scenarioFile.ts";
 export {

@@ -13,21 +13,10 @@ import type {
 import type { Compiled, Physics } from "./compile.ts";
 import { checkPrices, PolicyError, type PolicyErrorContext, showNumber } from "./errors.ts";
 import type { Quantiles, SimEvent } from "./events.ts";
-import {
-  boundConstants,
-  buildLearner,
-  createScratch,
-  type Learner,
-  type LearnerBound,
-  type LearnerOptions,
-  lossGap,
-  type RoundScratch,
-  roundUpdate,
-  type TenantLearner,
-  weightVariance,
-} from "./learner.ts";
+import { type LearnerBound, type LearnerOptions, weightVariance } from "./learner.ts";
 import type { FmType } from "./profiles.ts";
 import { createRng, type Rng, type RngState, rngFromState } from "./rng.ts";
+import { type LearnerFactory, type LearnerSet, type RoundLearner, surrogateLearner } from "./roundLearner.ts";
 
 /**
  * The SFL round simulation (MODEL.md section 4) as a functional core:
@@ -79,6 +68,8 @@ export interface SimOptions {
   /** K: a market step whenever an active tenant completed K rounds since the last (default: scenario's). */
   readonly repricingInterval?: number;
   readonly learner?: LearnerOptions;
+  /** The learner behind the seam (env/roundLearner.ts; default the surrogate learner). */
+  readonly learnerFactory?: LearnerFactory;
   /**
    * Devices whose participation comes with the actions (device agents) instead of water-filling.
    * transition then needs `actions.participation`.
@@ -184,7 +175,7 @@ export interface ActiveMarket {
 export class World {
   readonly compiled: Compiled;
   readonly physics: Physics;
-  readonly learner: Learner;
+  readonly learner: LearnerSet;
   readonly seed: number | string;
   readonly maxTime: number;
   readonly repricingInterval: number;
@@ -193,10 +184,9 @@ export class World {
   /** Sorted device indices controlled by agents. */
   readonly deviceAgents: Int32Array;
   readonly #markets = new Map<string, ActiveMarket>();
-  readonly #scratch = new Map<number, RoundScratch>();
   readonly #participantBuffer: Int32Array;
 
-  constructor(compiled: Compiled, learner: Learner, seed: number | string, opts: SimOptions) {
+  constructor(compiled: Compiled, learner: LearnerSet, seed: number | string, opts: SimOptions) {
     this.compiled = compiled;
     this.physics = compiled.physics;
     this.learner = learner;
@@ -254,21 +244,11 @@ export class World {
     return am;
   }
 
-  /** Scratch buffers of tenant i's learner (contents are meaningless between calls). */
-  scratch(i: number): RoundScratch {
-    let s = this.#scratch.get(i);
-    if (!s) {
-      s = createScratch(this.tenantLearner(i));
-      this.#scratch.set(i, s);
-    }
-    return s;
-  }
-
   participantBuffer(): Int32Array {
     return this.#participantBuffer;
   }
 
-  tenantLearner(i: number): TenantLearner {
+  tenantLearner(i: number): RoundLearner {
     const t = this.learner.tenants[i];
     if (!t) throw new Error(`tenant ${i} has no learner (infeasible)`);
     return t;
@@ -285,7 +265,11 @@ export class World {
  */
 export function initial(compiled: Compiled, seed: number | string, opts: SimOptions = {}): State {
   const root = createRng(seed);
-  const learner = buildLearner(compiled, root.child("learner"), opts.learner);
+  const learner = (opts.learnerFactory ?? surrogateLearner).build(
+    compiled,
+    root.child("learner"),
+    opts.learner,
+  );
   const world = new World(compiled, learner, seed, opts);
   const p = compiled.physics;
   const ruleOf = (name: string): AggregationRule => {
@@ -819,20 +803,13 @@ function completeRound(
   const f = ts.inFlight as InFlightRound;
   const tl = world.tenantLearner(ts.index);
   const w = ts.model as Float64Array;
-  const next = roundUpdate(
-    tl,
-    w,
-    ts.rounds,
-    ts.rule,
-    f.q,
-    f.zeta,
-    f.participants,
+  const next = tl.round(
+    { model: w, round: ts.rounds, rule: ts.rule, q: f.q, zeta: f.zeta, participants: f.participants },
     rng.noise,
-    world.scratch(ts.index),
   );
   if (next !== w) {
     ts.model = next;
-    ts.lossGap = lossGap(tl, next);
+    ts.lossGap = tl.gap(next);
   }
   ts.rounds += 1;
   ts.roundsSinceStep += 1;
@@ -980,6 +957,8 @@ export interface EpisodeOptions {
   readonly maxMarketSteps?: number;
   readonly repricingInterval?: number;
   readonly learner?: LearnerOptions;
+  /** The learner behind the seam (env/roundLearner.ts; default the surrogate learner). */
+  readonly learnerFactory?: LearnerFactory;
   /** Called with every event, in order, as the episode runs. */
   readonly onEvent?: (e: SimEvent) => void;
   /** Most (time, gap) points kept per tenant trajectory (default 500). */
@@ -1147,6 +1126,7 @@ export async function runEpisode(
     maxMarketSteps: opts.maxMarketSteps,
     repricingInterval: opts.repricingInterval,
     learner: opts.learner,
+    learnerFactory: opts.learnerFactory,
     deviceAgents: deviceSet,
   });
   const root = createRng(opts.seed);
@@ -1308,7 +1288,8 @@ export async function runEpisode(
   for (const t of state.tenants) {
     const tl = state.world.learner.tenants[t.index];
     if (!tl) continue;
-    const b: LearnerBound = boundConstants(tl);
+    const b: LearnerBound | null = tl.bound();
+    if (!b) continue;
     const V = t.rounds > 0 ? t.valuationSum / t.rounds : Number.POSITIVE_INFINITY;
     const finite = Number.isFinite(V);
     bound.push({
