@@ -93,6 +93,8 @@ export {
   PolicyModuleError,
   type PolicyModuleErrorCode,
 } from "./io/loadModule.ts";
+// the registry is pure; the library's resolvers are the registry's with io's loaders injected
+export { resolveDevicePolicy, resolveTenantPolicy } from "./io/policyLoaders.ts";
 // ---- market/: the game as pure functions ----
 export * from "./market/index.ts";
 // ---- policies/: pricing and device policies, their registry and interfaces ----

@@ -1,7 +1,7 @@
 import { lastValueFrom, tap } from "rxjs";
 import type { Compiled } from "../env/compile.ts";
 import type { EpisodeResult } from "../env/simulation.ts";
-import { resolveTenantPolicy } from "../policies/registry.ts";
+import { resolveTenantPolicy, type TenantPolicyResolver } from "../policies/registry.ts";
 import type { TenantPolicy } from "../policies/types.ts";
 import { isEpisodeEnded, type MarketEvent, marketEvents } from "./runtime.ts";
 
@@ -24,6 +24,11 @@ export interface ComparisonOptions {
   readonly policies: readonly ComparisonPolicy[];
   /** Options per registry spec, passed to its factory (not used for `create` entries). */
   readonly policyOptions?: Readonly<Record<string, Record<string, unknown>>>;
+  /**
+   * Resolves the string specs (default: the registry's built-in names only; io/policyLoaders.ts's
+   * resolveTenantPolicy adds `learned:DIR` and module paths).
+   */
+  readonly resolve?: TenantPolicyResolver;
   readonly maxTime?: number;
   /** Round and market step caps per episode (EpisodeOptions; defaults from env's episodeCaps). */
   readonly maxRounds?: number;
@@ -84,7 +89,9 @@ export function policyLabel(spec: ComparisonPolicy): string {
 
 async function runOne(opts: ComparisonOptions, spec: ComparisonPolicy, run: RunId): Promise<ComparisonRun> {
   const instance: TenantPolicy =
-    typeof spec === "string" ? await resolveTenantPolicy(spec, opts.policyOptions?.[spec]) : spec.create();
+    typeof spec === "string"
+      ? await (opts.resolve ?? resolveTenantPolicy)(spec, opts.policyOptions?.[spec])
+      : spec.create();
   const samples = new Map<string, { prices: number[]; participation: number[] }>();
   const lastPrices = new Map<string, Float64Array>();
   let result: EpisodeResult | undefined;

@@ -1,7 +1,7 @@
-import type { MarketObservation } from "../policies/types.ts";
 import type { Compiled } from "./compile.ts";
 import { checkPrices, PolicyError, showNumber } from "./errors.ts";
 import type { SimEvent } from "./events.ts";
+import type { MarketObservation } from "./policy.ts";
 import { createRng, type Rng } from "./rng.ts";
 import {
   activeMarket,

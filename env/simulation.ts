@@ -3,17 +3,18 @@ import type { AggregationRule } from "../market/aggregation.ts";
 import { roundsToTarget } from "../market/bound.ts";
 import { enforceBudgets } from "../market/budgetGuard.ts";
 import { fromArrays, type MarketInstance } from "../market/instance.ts";
-import type {
-  DeviceObservation,
-  DevicePolicy,
-  MarketObservation,
-  TenantPolicy,
-  TenantView,
-} from "../policies/types.ts";
 import type { Compiled, Physics } from "./compile.ts";
 import { checkPrices, PolicyError, type PolicyErrorContext, showNumber } from "./errors.ts";
 import type { Quantiles, SimEvent } from "./events.ts";
 import { type LearnerBound, type LearnerOptions, weightVariance } from "./learner.ts";
+import {
+  type DeviceObservation,
+  type DevicePolicy,
+  type MarketObservation,
+  policyContext,
+  type TenantPolicy,
+  type TenantView,
+} from "./policy.ts";
 import type { FmType } from "./profiles.ts";
 import { createRng, type Rng, type RngState, rngFromState } from "./rng.ts";
 import { type LearnerFactory, type LearnerSet, type RoundLearner, surrogateLearner } from "./roundLearner.ts";
@@ -1129,7 +1130,6 @@ export async function runEpisode(
     learnerFactory: opts.learnerFactory,
     deviceAgents: deviceSet,
   });
-  const root = createRng(opts.seed);
   // reset each distinct policy instance once, in the order of the first tenant it serves
   const instances: { pol: TenantPolicy; first: string }[] = [];
   for (const t of feasible) {
@@ -1138,10 +1138,9 @@ export async function runEpisode(
   }
   for (const { pol, first } of instances) {
     const shared = instances.filter((x) => x.pol.name === pol.name).length > 1;
-    const label = shared ? `policy/${pol.name}/${first}` : `policy/${pol.name}`;
     try {
       await withinTime(
-        pol.reset?.({ rng: root.child(label), seed: opts.seed }),
+        pol.reset?.(policyContext(opts.seed, pol.name, shared ? first : undefined)),
         timeoutMs,
         { policy: pol.name, step: 0 },
         "reset()",
@@ -1156,7 +1155,7 @@ export async function runEpisode(
   if (policies.device) {
     const dp = policies.device.policy;
     try {
-      await dp.reset?.({ rng: root.child(`policy/${dp.name}`), seed: opts.seed });
+      await dp.reset?.(policyContext(opts.seed, dp.name));
     } catch (err) {
       throw new PolicyError({ policy: dp.name, step: 0 }, `reset threw: ${(err as Error).message}`, {
         cause: err,

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { InputError } from "../market/errors.ts";
 import { createMarket } from "../market/instance.ts";
 import { bestResponseDevicePolicy } from "../policies/bestResponseDevice.ts";
-import { parsePolicySpec, resolveDevicePolicy, resolveTenantPolicy } from "../policies/registry.ts";
+import { parsePolicySpec } from "../policies/registry.ts";
 import {
   deviceIndices,
   deviceObservation,
@@ -15,6 +15,7 @@ import {
 } from "../policies/testObservation.ts";
 import type { TenantPolicy } from "../policies/types.ts";
 import { firstLine, loadPolicyModule, PolicyModuleError, policyModuleFile } from "./loadModule.ts";
+import { resolveDevicePolicy, resolveTenantPolicy } from "./policyLoaders.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "sfl-load-"));

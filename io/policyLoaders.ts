@@ -1,4 +1,9 @@
-import { parsePolicySpec } from "../policies/registry.ts";
+import {
+  type PolicyLoaders,
+  parsePolicySpec,
+  resolveDevicePolicy as resolveDeviceSpec,
+  resolveTenantPolicy as resolveTenantSpec,
+} from "../policies/registry.ts";
 import type { DevicePolicy, TenantPolicy } from "../policies/types.ts";
 import { type IsolatedPolicy, type IsolationOptions, loadIsolatedPolicy } from "./isolatedPolicy.ts";
 
@@ -10,7 +15,15 @@ import { type IsolatedPolicy, type IsolationOptions, loadIsolatedPolicy } from "
  * fast path: this package's own code). Both are imported lazily, so a built-in name never loads
  * node:fs, worker threads or tfjs.
  */
-export const policyLoaders = {
+export const policyLoaders: PolicyLoaders & {
+  loadModule(
+    spec: string,
+    mod: { readonly path: string; readonly exportName: string | null },
+    kind: "tenant" | "device",
+    options?: Record<string, unknown>,
+    opts?: IsolationOptions,
+  ): Promise<TenantPolicy | DevicePolicy>;
+} = {
   /** A user module by path, of `kind`, in a worker thread. */
   async loadModule(
     spec: string,
@@ -31,6 +44,19 @@ export const policyLoaders = {
     return kind === "tenant" ? m.loadLearnedTenantPolicy(dir, options) : m.loadLearnedDevicePolicy(dir);
   },
 };
+
+/**
+ * A tenant policy from any spec: a built-in name, `learned:DIR`, or a module path (run in a worker
+ * thread). The registry's resolver with these loaders injected; the library's resolveTenantPolicy.
+ */
+export function resolveTenantPolicy(spec: string, options?: Record<string, unknown>): Promise<TenantPolicy> {
+  return resolveTenantSpec(spec, options, policyLoaders);
+}
+
+/** A device policy from any spec; see resolveTenantPolicy. */
+export function resolveDevicePolicy(spec: string, options?: Record<string, unknown>): Promise<DevicePolicy> {
+  return resolveDeviceSpec(spec, options, policyLoaders);
+}
 
 /** True for a spec that names a user module by path (not a built-in name, not `learned:DIR`). */
 export function isModuleSpec(spec: string): boolean {

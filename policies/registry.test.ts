@@ -110,9 +110,18 @@ describe("policy registry", () => {
     expect(parsePolicySpec("policy.ts")).toMatchObject({ kind: "module", path: "policy.ts" });
     expect((await resolveTenantPolicy("prince")).name).toBe("prince");
     expect((await resolveDevicePolicy("myopic")).name).toBe("myopic");
-    // a path spec is loaded as a module (policies/loadModule.ts); this one does not exist
-    await expect(resolveTenantPolicy("./mine.ts")).rejects.toMatchObject({ code: "POLICY_MODULE_NOT_FOUND" });
-    await expect(resolveDevicePolicy("./mine.ts")).rejects.toThrow(/policy module "\.\/mine\.ts" not found/);
+    // the registry does no I/O: a path or a trained policy needs the loaders io/ injects
+    await expect(resolveTenantPolicy("./mine.ts")).rejects.toThrow(
+      /a policy module; loading it needs the policy loaders/,
+    );
+    await expect(resolveDevicePolicy("learned:dir")).rejects.toThrow(/a trained policy; loading it needs/);
+    const { policyLoaders } = await import("../io/policyLoaders.ts");
+    await expect(resolveTenantPolicy("./mine.ts", undefined, policyLoaders)).rejects.toMatchObject({
+      code: "POLICY_MODULE_NOT_FOUND",
+    });
+    await expect(resolveDevicePolicy("./mine.ts", undefined, policyLoaders)).rejects.toThrow(
+      /policy module "\.\/mine\.ts" not found/,
+    );
     await expect(resolveTenantPolicy("nope")).rejects.toThrow(/known: prince/);
   });
 });

@@ -187,42 +187,69 @@ export function parsePolicySpec(spec: string): PolicySpec {
 }
 
 /**
- * A tenant policy from a spec: a built-in name today; a module path once issue 5 lands (the
- * promise is there so that loading a module is an addition, not a signature change).
+ * How the registry reaches the specs that are not built-in names. The registry itself does no I/O:
+ * io/policyLoaders.ts implements these (a module in a worker thread, a trained policy from its
+ * verified checkpoint) and passes them in; its own resolveTenantPolicy / resolveDevicePolicy (the
+ * ones index.ts exports) are these functions with the loaders bound.
+ */
+export interface PolicyLoaders {
+  /** A user module by path, of `kind`. */
+  loadModule(
+    spec: string,
+    mod: { readonly path: string; readonly exportName: string | null },
+    kind: "tenant" | "device",
+    options?: Record<string, unknown>,
+  ): Promise<TenantPolicy | DevicePolicy>;
+  /** A trained policy `learned:DIR`, of `kind`. */
+  loadLearned(
+    dir: string,
+    kind: "tenant" | "device",
+    options?: Record<string, unknown>,
+  ): Promise<TenantPolicy | DevicePolicy>;
+}
+
+/** A resolver of tenant policy specs (resolveTenantPolicy with or without loaders bound). */
+export type TenantPolicyResolver = (spec: string, options?: Record<string, unknown>) => Promise<TenantPolicy>;
+
+/**
+ * A tenant policy from a spec: a built-in name, or (with `loaders`) `learned:DIR` or a module
+ * path. Without loaders those two are refused with a message that says where they are loaded.
  */
 export async function resolveTenantPolicy(
   spec: string,
   options?: Record<string, unknown>,
+  loaders?: PolicyLoaders,
 ): Promise<TenantPolicy> {
-  // issue 4: `learned:DIR`, a trained policy's checkpoint (policies/learned/, loaded lazily: tfjs)
-  if (spec.trim().startsWith(LEARNED_PREFIX))
-    return (await (
-      await import("../io/policyLoaders.ts")
-    ).policyLoaders.loadLearned(learnedDir(spec), "tenant", options)) as TenantPolicy;
-  const p = parsePolicySpec(spec);
-  if (p.kind === "module") {
-    // a user module by path, run in a worker thread (io/policyHost.ts, loaded lazily: node:fs)
-    const { policyLoaders } = await import("../io/policyLoaders.ts");
-    return (await policyLoaders.loadModule(spec.trim(), p, "tenant", options)) as TenantPolicy;
-  }
-  return createTenantPolicy(p.name, options);
+  return (await resolveSpec(spec, "tenant", options, loaders)) as TenantPolicy;
 }
 
 /** A device policy from a spec; see resolveTenantPolicy. */
 export async function resolveDevicePolicy(
   spec: string,
   options?: Record<string, unknown>,
+  loaders?: PolicyLoaders,
 ): Promise<DevicePolicy> {
-  if (spec.trim().startsWith(LEARNED_PREFIX))
-    return (await (
-      await import("../io/policyLoaders.ts")
-    ).policyLoaders.loadLearned(learnedDir(spec), "device")) as DevicePolicy;
-  const p = parsePolicySpec(spec);
-  if (p.kind === "module") {
-    const { policyLoaders } = await import("../io/policyLoaders.ts");
-    return (await policyLoaders.loadModule(spec.trim(), p, "device", options)) as DevicePolicy;
+  return (await resolveSpec(spec, "device", options, loaders)) as DevicePolicy;
+}
+
+async function resolveSpec(
+  spec: string,
+  kind: "tenant" | "device",
+  options: Record<string, unknown> | undefined,
+  loaders: PolicyLoaders | undefined,
+): Promise<TenantPolicy | DevicePolicy> {
+  const s = spec.trim();
+  const p = parsePolicySpec(s);
+  const learned = s.startsWith(LEARNED_PREFIX);
+  if (learned || p.kind === "module") {
+    if (!loaders)
+      throw new Error(
+        `"${s}" names ${learned ? "a trained policy" : "a policy module"}; loading it needs the policy loaders (resolveTenantPolicy / resolveDevicePolicy of io/policyLoaders.ts, which index.ts exports)`,
+      );
+    if (learned) return loaders.loadLearned(learnedDir(s), kind, kind === "tenant" ? options : undefined);
+    return loaders.loadModule(s, p as Extract<PolicySpec, { kind: "module" }>, kind, options);
   }
-  return createDevicePolicy(p.name, options);
+  return kind === "tenant" ? createTenantPolicy(p.name, options) : createDevicePolicy(p.name, options);
 }
 
 /** `learned:DIR` names the training run in DIR (sfl-market train --out DIR). */

@@ -1,4 +1,4 @@
-import { createRng } from "../env/rng.ts";
+import { policyContext as policyContextOf } from "../env/policy.ts";
 import type { MarketInstance } from "../market/instance.ts";
 import type { DeviceObservation, MarketObservation, PolicyContext, TenantView } from "./types.ts";
 
@@ -51,7 +51,7 @@ export function deviceIndices(N: number, only?: readonly number[]): Int32Array {
 
 /** The context an episode would give the policy named `name` under `seed`. */
 export function policyContext(seed: number | string, name = "test"): PolicyContext {
-  return { rng: createRng(seed).child(`policy/${name}`), seed };
+  return policyContextOf(seed, name);
 }
 
 /** Row `i` of a tenant-major M x N matrix, as a plain array. */

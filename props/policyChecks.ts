@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { type Compiled, compileScenario } from "../env/compile.ts";
 import { checkPrices, PolicyError, showNumber } from "../env/errors.ts";
 import type { SimEvent } from "../env/events.ts";
+import { policyContext } from "../env/policy.ts";
 import { presetScenario } from "../env/presets.ts";
 import { createRng } from "../env/rng.ts";
 import { type EpisodeResult, runEpisode } from "../env/simulation.ts";
@@ -195,7 +196,7 @@ export function deviceCaseArb(opts: MarketArbOptions = {}): fc.Arbitrary<DeviceC
 
 /** The context an episode would give a policy named `name` under `seed`. */
 export function policyContextFor(seed: number | string, name: string): PolicyContext {
-  return { rng: createRng(seed).child(`policy/${name}`), seed };
+  return policyContext(seed, name);
 }
 
 class AnswerTimeout extends Error {

@@ -3,13 +3,18 @@ import { PRESET_NAMES, presetScenario } from "../../env/presets.ts";
 import { createRng } from "../../env/rng.ts";
 import type { Scenario } from "../../env/scenario.ts";
 import { type PolicyKind, PolicyModuleError } from "../../io/loadModule.ts";
-import { isModuleSpec, loadModulePolicy, PolicyWorkers, WATCHDOG_MARGIN_MS } from "../../io/policyLoaders.ts";
+import {
+  isModuleSpec,
+  loadModulePolicy,
+  PolicyWorkers,
+  resolveDevicePolicy,
+  resolveTenantPolicy,
+  WATCHDOG_MARGIN_MS,
+} from "../../io/policyLoaders.ts";
 import { InputError } from "../../market/errors.ts";
 import {
   devicePolicies,
   parsePolicySpec,
-  resolveDevicePolicy,
-  resolveTenantPolicy,
   tenantPolicies,
   UnknownPolicyError,
 } from "../../policies/registry.ts";

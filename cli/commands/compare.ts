@@ -8,9 +8,14 @@ import { createRng } from "../../env/rng.ts";
 import type { Scenario } from "../../env/scenario.ts";
 import { EpisodeCancelled } from "../../env/simulation.ts";
 import type { IsolatedPolicy, IsolationOptions } from "../../io/isolatedPolicy.ts";
-import { isModuleSpec, loadModulePolicy, PolicyWorkers, WATCHDOG_MARGIN_MS } from "../../io/policyLoaders.ts";
+import {
+  isModuleSpec,
+  loadModulePolicy,
+  PolicyWorkers,
+  resolveTenantPolicy,
+  WATCHDOG_MARGIN_MS,
+} from "../../io/policyLoaders.ts";
 import { InputError } from "../../market/errors.ts";
-import { resolveTenantPolicy } from "../../policies/registry.ts";
 import type { TenantPolicy } from "../../policies/types.ts";
 import { comparisonData } from "../../report/fromRuns.ts";
 import { renderReport } from "../../report/html.ts";
@@ -240,6 +245,7 @@ export async function compareScenario(io: Io, req: CompareRequest): Promise<numb
           ? 0
           : (req.timeout ?? DEFAULT_POLICY_TIMEOUT_MS) + (req.entries ? WATCHDOG_MARGIN_MS : 0),
       policyOptions: req.policyOptions,
+      resolve: resolveTenantPolicy,
       maxRounds: req.maxRounds,
       maxMarketSteps: req.maxMarketSteps,
       onEvent: req.quiet ? undefined : progress.onEvent,

@@ -160,7 +160,7 @@ async function trainRun(io: Io, r: TrainRequest): Promise<number> {
   const { CheckpointError, hasCheckpoint, loadCheckpoint, readCheckpointFile, saveCheckpoint } = await import(
     "../../io/checkpoint.ts"
   );
-  const { curveCsv, curveSvg } = await import("../../policies/learned/curve.ts");
+  const { curveCsv, curveSvg } = await import("../../report/charts/trainingCurve.ts");
   const { resolveTenantPolicy } = await import("../../policies/registry.ts");
 
   // what a run killed mid-write left behind (temporary files and directories of dead processes)

@@ -1,8 +1,8 @@
 import { compileScenario } from "../../env/compile.ts";
 import { createRng } from "../../env/rng.ts";
 import type { Scenario } from "../../env/scenario.ts";
+import { resolveTenantPolicy } from "../../io/policyLoaders.ts";
 import { InputError } from "../../market/errors.ts";
-import { resolveTenantPolicy } from "../../policies/registry.ts";
 import type { TenantPolicy } from "../../policies/types.ts";
 import { UsageError } from "../command.ts";
 import { assignRoles, DEFAULT_RIVALS, type EnvServerOptions } from "./options.ts";

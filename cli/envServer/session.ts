@@ -7,6 +7,7 @@ import {
   type ResetResult,
   TENANT_OBSERVATION,
 } from "../../env/parallelEnv.ts";
+import { policyContext } from "../../env/policy.ts";
 import { createRng, type Rng } from "../../env/rng.ts";
 import type { TenantPolicy } from "../../policies/types.ts";
 import { actionVector, clip, marketJson, RequestError, spaceJson } from "./forms.ts";
@@ -213,7 +214,7 @@ export class EnvSession {
       episodeSeed = `env-server/${this.#rivalStream.uint32()}`;
     }
     try {
-      await rival.reset?.({ rng: createRng(episodeSeed).child(`policy/${rival.name}`), seed: episodeSeed });
+      await rival.reset?.(policyContext(episodeSeed, rival.name));
     } catch (err) {
       throw new RequestError(
         "RIVAL_POLICY",

@@ -1,4 +1,5 @@
 import type { Compiled } from "../../env/compile.ts";
+import { policyContext } from "../../env/policy.ts";
 import { createRng, type Rng } from "../../env/rng.ts";
 import {
   activeMarket,
@@ -140,7 +141,7 @@ export async function trainDevicePolicy(o: DeviceTrainOptions): Promise<PpoAgent
   const deviceSet = Int32Array.from(o.devices);
   for (let e = 0; e < o.episodes; e++) {
     const seed = `train-devices/${o.seed}/${e}`;
-    await tenantPolicy.reset?.({ rng: createRng(seed).child(`policy/${tenantPolicy.name}`), seed });
+    await tenantPolicy.reset?.(policyContext(seed, tenantPolicy.name));
     let state: State = initial(o.compiled, seed, {
       aggregation: tenantPolicy.aggregation,
       deviceAgents: deviceSet,

@@ -4,7 +4,6 @@
  */
 export * from "./backend.ts";
 export * from "./checkpoint.ts";
-export * from "./curve.ts";
 export * from "./device.ts";
 export * from "./features.ts";
 export * from "./normalizer.ts";

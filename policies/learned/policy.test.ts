@@ -7,7 +7,7 @@ import { compileScenario } from "../../env/compile.ts";
 import { createRng } from "../../env/rng.ts";
 import { runEpisode } from "../../env/simulation.ts";
 import { saveCheckpoint } from "../../io/checkpoint.ts";
-import { resolveDevicePolicy, resolveTenantPolicy } from "../registry.ts";
+import { resolveDevicePolicy, resolveTenantPolicy } from "../../io/policyLoaders.ts";
 import { type BackendInfo, initBackend } from "./backend.ts";
 import { trainDevicePolicy } from "./device.ts";
 import { tinyScenario } from "./testScenario.ts";
@@ -38,7 +38,12 @@ describe("learned:DIR", () => {
     expect(policy.name).toBe("learned");
     expect(policy.aggregation).toBe("unbiased");
     const compiled = compileScenario(scenario, createRng(scenario.seed));
-    const out = await runComparison({ compiled, seeds: [1, 2], policies: ["prince", spec] });
+    const out = await runComparison({
+      compiled,
+      seeds: [1, 2],
+      policies: ["prince", spec],
+      resolve: resolveTenantPolicy,
+    });
     expect(out.failure).toBeNull();
     const runs = out.runs.filter((r) => r.policy === spec);
     expect(runs).toHaveLength(2);
@@ -46,7 +51,12 @@ describe("learned:DIR", () => {
       /BACKEND: learned policy .* trained on tfjs cpu\) evaluated on tfjs cpu/,
     );
     // deterministic: the same seed gives the same episode
-    const again = await runComparison({ compiled, seeds: [1], policies: [spec] });
+    const again = await runComparison({
+      compiled,
+      seeds: [1],
+      policies: [spec],
+      resolve: resolveTenantPolicy,
+    });
     expect(again.runs[0].result.outcomes).toEqual(runs[0].result.outcomes);
   });
 

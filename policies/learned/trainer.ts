@@ -1,4 +1,5 @@
 import { type Compiled, compileScenario } from "../../env/compile.ts";
+import { policyContext } from "../../env/policy.ts";
 import { createRng, type Rng, type RngState, rngFromState } from "../../env/rng.ts";
 import type { Scenario } from "../../env/scenario.ts";
 import {
@@ -221,7 +222,7 @@ export class Trainer {
       maxTime: cfg.maxTime,
       repricingInterval: cfg.repricingInterval,
     });
-    if (rival) await rival.reset?.({ rng: createRng(seed).child(`policy/${rival.name}`), seed });
+    if (rival) await rival.reset?.(policyContext(seed, rival.name));
     const memory: TenantMemory = new Map();
     // value weights come from the episode's learner (its seed), so optima are per episode
     this.#optimum.clear();

@@ -1,6 +1,6 @@
-import { lineChart, type Point, seriesStyles } from "../../report/svg.ts";
-import type { BackendInfo } from "./backend.ts";
-import type { CurveRow, TrainConfig } from "./trainer.ts";
+import type { BackendInfo } from "../../policies/learned/backend.ts";
+import type { CurveRow, TrainConfig } from "../../policies/learned/trainer.ts";
+import { lineChart, type Point, seriesStyles } from "../svg.ts";
 
 /**
  * The learning curve as CSV and SVG. Both are pure functions of the training state, so they are
