@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { cli, expectNoStack } from "../testCli.ts";
+import { cli, expectNoStack, spawnCli } from "../testCli.ts";
 
 const tmp = () => mkdtempSync(join(tmpdir(), "sfl-sweep-"));
 
@@ -117,4 +117,72 @@ describe("sfl-market sweep plan", () => {
       expect(r.stderr).toContain("Usage: sfl-market sweep");
     }
   });
+});
+
+describe("sfl-market sweep run, status, collect", () => {
+  const TINY =
+    "base: { preset: tiny }\npolicies: [prince, uniform]\nseeds: 2\naxes:\n  budget: { scale: [0.5, 2] }\n";
+
+  it("array tasks by index from the environment, then status and collect", async () => {
+    const dir = tmp();
+    const out = join(dir, "out");
+    expect((await cli(["sweep", "plan", writeSpec(dir, TINY), "--out", out])).code).toBe(0);
+    const task = await cli(["sweep", "run", out, "--chunk", "3"], { SLURM_ARRAY_TASK_ID: "1" });
+    expect(task.code).toBe(0);
+    expect(task.stderr).toBe("SLURM_ARRAY_TASK_ID=1: 1 runs: 1 ran, 0 already done, 0 failed\n");
+    const st = await cli(["sweep", "status", out, "--json"]);
+    expect(JSON.parse(st.stdout)).toEqual({ runs: 4, done: 1, running: 0, failed: 0, missing: 3 });
+    const partial = await cli(["sweep", "collect", out]);
+    expect(partial.code).toBe(1);
+    expect(partial.stderr).toContain("error: 3 runs are missing");
+    const rest = await cli(["sweep", "run", out, "--index", "0", "--chunk", "3"], {
+      SLURM_ARRAY_TASK_ID: "1",
+    });
+    expect(rest.stderr).toBe("--index 0: 3 runs: 3 ran, 0 already done, 0 failed\n");
+    expect((await cli(["sweep", "status", out])).stdout).toBe(
+      `${out}: 4 runs: 4 done, 0 running, 0 failed, 0 missing\n`,
+    );
+    const done = await cli(["sweep", "collect", out]);
+    expect(done.code).toBe(0);
+    const lines = readFileSync(join(out, "results.jsonl"), "utf8").trim().split("\n");
+    const manifest = readFileSync(join(out, "manifest.jsonl"), "utf8").trim().split("\n");
+    expect(lines.map((l) => JSON.parse(l).runId)).toEqual(manifest.map((l) => JSON.parse(l).runId));
+  }, 300_000);
+
+  it("selection mistakes exit 2 and run nothing", async () => {
+    const dir = tmp();
+    const out = join(dir, "out");
+    await cli(["sweep", "plan", writeSpec(dir, TINY), "--out", out]);
+    const cases: [string[], Record<string, string>, string][] = [
+      [["--index", "9"], {}, "--index 9: index 9 (chunk 1, offset 0) starts at run 9, past the last run (3)"],
+      [["--shard", "2/2"], {}, "--shard must be K/N with 0 <= K < N"],
+      [["--all", "--index", "1"], {}, "give one of --index, --shard and --all"],
+      [[], { SLURM_ARRAY_TASK_ID: "" }, "give --index I, --shard K/N or --all"],
+      [[], { JOB_COMPLETION_INDEX: "x" }, "--JOB_COMPLETION_INDEX must be an integer"],
+    ];
+    for (const [args, env, msg] of cases) {
+      const r = await cli(["sweep", "run", out, ...args], {
+        SLURM_ARRAY_TASK_ID: "",
+        JOB_COMPLETION_INDEX: "",
+        ...env,
+      });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(msg);
+    }
+    expect(readdirSync(join(out, "runs"))).toEqual([]);
+    const notPlanned = await cli(["sweep", "status", join(dir, "nope")]);
+    expect(notPlanned.code).toBe(2);
+    expect(notPlanned.stderr).toContain("is not a planned sweep (no manifest.jsonl)");
+  });
+
+  it("the binary: a Kubernetes Indexed Job's pod runs its index", async () => {
+    const dir = tmp();
+    const out = join(dir, "out");
+    await cli(["sweep", "plan", writeSpec(dir, TINY), "--out", out]);
+    const r = await spawnCli(["sweep", "run", out], { JOB_COMPLETION_INDEX: "2", SLURM_ARRAY_TASK_ID: "" });
+    expect(r.stderr).toBe("JOB_COMPLETION_INDEX=2: 1 runs: 1 ran, 0 already done, 0 failed\n");
+    expect(r.code).toBe(0);
+    const third = JSON.parse(readFileSync(join(out, "manifest.jsonl"), "utf8").trim().split("\n")[2]).runId;
+    expect(readdirSync(join(out, "runs"))).toEqual([`${third}.json`]);
+  }, 300_000);
 });
