@@ -14,6 +14,7 @@ import {
 } from "./svg.ts";
 import { policyOrder, rowCells, TABLE_NOTES, type TenantBlock, tableBlocks, tenantOrder } from "./table.ts";
 import type { ComparisonData } from "./types.ts";
+import { renderUncertainty } from "./uncertaintyText.ts";
 
 /**
  * The comparison report as one self-contained HTML page: inline CSS and SVG, no scripts, no
@@ -34,6 +35,11 @@ export function renderReport(data: ComparisonData): string {
   body.push(`<h2>Scenario</h2>`, scenarioTable(data));
   body.push(`<h2>Per-tenant summary</h2>`, summaryTable(blocks, styles));
   body.push(`<p class="note">${TABLE_NOTES.map(h).join(" ")} ${h(SPEEDUP_COLOURS)}</p>`);
+  if (data.uncertainty)
+    body.push(
+      `<h2>Uncertainty</h2>`,
+      `<pre class="uncertainty">${h(renderUncertainty(data, data.uncertainty))}</pre>`,
+    );
 
   body.push(`<h2>Figures</h2>`);
   body.push(lossGapFigure(data, policies, tenants, styles));

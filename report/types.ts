@@ -4,6 +4,8 @@
  * JSON-compatible data, so a saved comparison can be re-rendered later by `sfl-market report`.
  */
 
+import type { UncertaintySummary } from "./uncertaintySummary.ts";
+
 /** One tenant's outcome in one run (one policy, one seed). */
 export interface TenantOutcome {
   policy: string;
@@ -79,4 +81,6 @@ export interface ComparisonData {
   };
   notes: string[];
   meta: Record<string, string>;
+  /** Intervals, paired tests and censored statistics (compare --uncertainty; docs/uncertainty.md). */
+  uncertainty?: UncertaintySummary;
 }

@@ -21,6 +21,8 @@ import { comparisonData } from "../../report/fromRuns.ts";
 import { renderReport } from "../../report/html.ts";
 import { renderTable } from "../../report/table.ts";
 import type { ComparisonData } from "../../report/types.ts";
+import { uncertaintySummary } from "../../report/uncertaintySummary.ts";
+import { renderUncertainty } from "../../report/uncertaintyText.ts";
 import { nonNegativeInteger, oneOf, parseCommandArgs, positiveInteger } from "../args.ts";
 import {
   BadPathError,
@@ -51,7 +53,7 @@ export const DEFAULT_POLICIES = [
 const usage = `Usage: sfl-market compare [--preset paper|tiny|stress | --scenario FILE] [--seeds N]
                           [--policies a,b,...] [--json OUT.json] [--report DIR]
                           [--policy-options JSON] [--policy-timeout MS] [--max-rounds N]
-                          [--max-steps N] [--sandbox] [--quiet]
+                          [--max-steps N] [--sandbox] [--uncertainty] [--quiet]
 
 Runs every pricing policy on the same seeds of one scenario (one shared device population; the
 seed drives participation sampling and the learners' noise) and prints, per tenant, the median
@@ -76,6 +78,9 @@ fine-tuning time, targets met, rounds, spend and PRINCE's speedup (baseline time
 --sandbox          run policy modules given by path in a child process under Node's permission
                    model: they may read their own directory and this package, and nothing else;
                    no writes, no processes (docs/plugins.md, "What a module can still do")
+--uncertainty      add 95% bootstrap intervals, Wilcoxon p-values and censored (Kaplan-Meier)
+                   statistics to the table, the JSON ("uncertainty") and the report
+                   (docs/uncertainty.md)
 --quiet            no progress display
 
 Output paths are checked before the first run. Ctrl-C stops the run in progress; the completed
@@ -99,6 +104,7 @@ export const compare: Command = {
       "policy-timeout": { type: "string" },
       "policy-options": { type: "string" },
       quiet: { type: "boolean" },
+      uncertainty: { type: "boolean" },
       sandbox: { type: "boolean" },
       "max-rounds": { type: "string" },
       "max-steps": { type: "string" },
@@ -166,6 +172,7 @@ export const compare: Command = {
         timeout,
         policyOptions,
         quiet: values.quiet ?? false,
+        uncertainty: values.uncertainty ?? false,
         command: ["sfl-market", "compare", ...args].join(" "),
       });
     } finally {
@@ -194,6 +201,8 @@ export interface CompareRequest {
   readonly timeout?: number;
   readonly policyOptions?: Readonly<Record<string, Record<string, unknown>>>;
   readonly quiet: boolean;
+  /** Add the uncertainty summary (--uncertainty). */
+  readonly uncertainty?: boolean;
   readonly command: string;
   /** Create the JSON's directory if missing (start: it is the report's directory). */
   readonly createJsonDir?: boolean;
@@ -258,7 +267,7 @@ export async function compareScenario(io: Io, req: CompareRequest): Promise<numb
   // a user module's worker that failed after its last answer (no run saw it) is still reported
   for (const late of req.workers?.stop() ?? []) io.err(`warning: ${late}\n`);
   const interrupted = interrupt.signal.aborted;
-  const data = comparisonData({
+  const base = comparisonData({
     title: `PRINCE vs baselines: ${req.scenarioName}`,
     scenarioName: req.scenarioName,
     compiled,
@@ -274,7 +283,9 @@ export async function compareScenario(io: Io, req: CompareRequest): Promise<numb
         : {}),
     },
   });
+  const data = req.uncertainty ? { ...base, uncertainty: uncertaintySummary(base) } : base;
   print(renderTable(data));
+  if (data.uncertainty) print(renderUncertainty(data, data.uncertainty));
   print(boundLine(data));
   for (const n of data.notes) print(`note: ${n}\n`);
   let failureText: string | null = null;
@@ -419,5 +430,6 @@ export function compareJson(
     })),
     bound: { spearman: data.bound.spearman, n: data.bound.n, perTenant: data.bound.perTenant ?? [] },
     notes: data.notes,
+    ...(data.uncertainty ? { uncertainty: data.uncertainty } : {}),
   };
 }
