@@ -147,6 +147,15 @@ describe("sfl-market sweep run, status, collect", () => {
     const lines = readFileSync(join(out, "results.jsonl"), "utf8").trim().split("\n");
     const manifest = readFileSync(join(out, "manifest.jsonl"), "utf8").trim().split("\n");
     expect(lines.map((l) => JSON.parse(l).runId)).toEqual(manifest.map((l) => JSON.parse(l).runId));
+    expect(done.stderr).toContain(`wrote ${join(out, "report", "index.html")}`);
+    expect(readdirSync(join(out, "report")).sort()).toEqual([
+      "budget-met.svg",
+      "budget-speedup.svg",
+      "index.html",
+    ]);
+    const page = readFileSync(join(out, "report", "index.html"), "utf8");
+    expect(page).toContain("speedup vs uniform");
+    expect(page).toContain("<svg");
   }, 300_000);
 
   it("selection mistakes exit 2 and run nothing", async () => {

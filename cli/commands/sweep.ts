@@ -3,6 +3,7 @@ import { collectRuns, writeResults } from "../../sweep/collect.ts";
 import { executeRuns, type Progress, type Selection, selectRows } from "../../sweep/execute.ts";
 import { planFromSpecFile } from "../../sweep/planFile.ts";
 import { gitCommit } from "../../sweep/provenance.ts";
+import { writeSweepReport } from "../../sweep/reportFiles.ts";
 import { runOne } from "../../sweep/runOne.ts";
 import { sweepStatus } from "../../sweep/status.ts";
 import { loadSweep, NotASweepError, PlanExistsError, writePlan } from "../../sweep/store.ts";
@@ -38,8 +39,10 @@ sweep run DIR               run the selected runs, each into DIR/runs/<runId>.js
                             K, K+N, K+2N, ...; --all takes every run. Ctrl-C stops after writing
                             the finished runs (exit 130).
 sweep status DIR            counts of runs done, running, failed and missing.
-sweep collect DIR           merge the finished runs into DIR/results.jsonl (manifest order); exit 1
-                            (with the finished ones written) when runs are missing.
+sweep collect DIR           merge the finished runs into DIR/results.jsonl (manifest order) and
+                            write DIR/report/index.html (per axis: PRINCE's speedup over each
+                            baseline and the targets met, 95% bootstrap CIs over seeds) with one
+                            SVG per figure; exit 1 (the finished runs written) when runs are missing.
 
 Exit codes: 0 ok, 1 a run failed or a file could not be written, 2 bad input or usage.`;
 
@@ -211,6 +214,7 @@ async function collect(args: readonly string[], io: Io): Promise<number> {
   const loaded = await loadSweep(dir);
   const collected = await collectRuns(loaded);
   io.err(`wrote ${await writeResults(loaded, collected)} (${collected.records.length} runs)\n`);
+  if (collected.records.length > 0) io.err(`wrote ${await writeSweepReport(loaded, collected.records)}\n`);
   if (collected.missing.length === 0) return EXIT_OK;
   io.err(
     `error: ${collected.missing.length} runs are missing (sweep status ${dir}); run them and collect again\n`,
