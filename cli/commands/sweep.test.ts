@@ -195,3 +195,21 @@ describe("sfl-market sweep run, status, collect", () => {
     expect(readdirSync(join(out, "runs"))).toEqual([`${third}.json`]);
   }, 300_000);
 });
+
+describe("sfl-market sweep slurm, k8s", () => {
+  it("write the array scripts and the Indexed Job into DIR", async () => {
+    const dir = tmp();
+    const out = join(dir, "out");
+    await cli(["sweep", "plan", writeSpec(dir, SPEC), "--out", out]);
+    const s = await cli(["sweep", "slurm", out, "--throttle", "2", "--chunk", "3"]);
+    expect(s.code).toBe(0);
+    expect(readdirSync(join(out, "slurm")).sort()).toEqual(["array.sbatch", "collect.sbatch", "submit.sh"]);
+    expect(readFileSync(join(out, "slurm", "array.sbatch"), "utf8")).toContain("#SBATCH --array=0-2%2\n");
+    const k = await cli(["sweep", "k8s", out, "--image", "sfl:1", "--claim", "sweeps"]);
+    expect(k.code).toBe(0);
+    expect(readFileSync(join(out, "k8s", "job.yaml"), "utf8")).toContain("completionMode: Indexed");
+    expect((await cli(["sweep", "k8s", out, "--claim", "sweeps"])).stderr).toContain(
+      "--image IMAGE is required",
+    );
+  });
+});

@@ -1,4 +1,8 @@
+import { chmod, mkdir } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { InputError } from "../../market/errors.ts";
+import { type ClusterJob, indexedJobYaml, slurmFiles } from "../../sweep/cluster.ts";
 import { collectRuns, writeResults } from "../../sweep/collect.ts";
 import { executeRuns, type Progress, type Selection, selectRows } from "../../sweep/execute.ts";
 import { planFromSpecFile } from "../../sweep/planFile.ts";
@@ -6,7 +10,7 @@ import { gitCommit } from "../../sweep/provenance.ts";
 import { writeSweepReport } from "../../sweep/reportFiles.ts";
 import { runOne } from "../../sweep/runOne.ts";
 import { sweepStatus } from "../../sweep/status.ts";
-import { loadSweep, NotASweepError, PlanExistsError, writePlan } from "../../sweep/store.ts";
+import { loadSweep, NotASweepError, PlanExistsError, writeAtomic, writePlan } from "../../sweep/store.ts";
 import { nonNegativeInteger, parseCommandArgs, positiveInteger } from "../args.ts";
 import {
   BadPathError,
@@ -24,6 +28,8 @@ const usage = `Usage: sfl-market sweep plan SPEC --out DIR [--force]
        sfl-market sweep run DIR [--index I [--chunk C] [--offset O] | --shard K/N | --all] [--quiet]
        sfl-market sweep status DIR [--json]
        sfl-market sweep collect DIR
+       sfl-market sweep slurm DIR [--throttle K] [--chunk C]
+       sfl-market sweep k8s DIR --image IMAGE --claim PVC [--mount PATH] [--parallelism P] [--chunk C]
 
 Sensitivity studies: one run is one comparison of the policies on one scenario (the base scenario
 with the run's axis values applied) and one seed (docs/sweeps.md).
@@ -43,12 +49,21 @@ sweep collect DIR           merge the finished runs into DIR/results.jsonl (mani
                             write DIR/report/index.html (per axis: PRINCE's speedup over each
                             baseline and the targets met, 95% bootstrap CIs over seeds) with one
                             SVG per figure; exit 1 (the finished runs written) when runs are missing.
+sweep slurm DIR             write DIR/slurm/{array.sbatch,collect.sbatch,submit.sh}: a job array
+                            --array=0-(n-1)%K of n = runs/C tasks (C runs each, default 1; K at
+                            most at once) and a collect job that waits for it (afterok).
+sweep k8s DIR               write DIR/k8s/job.yaml, an Indexed Job (completionMode: Indexed, one pod
+                            per index, JOB_COMPLETION_INDEX) with DIR on the PersistentVolumeClaim PVC
+                            mounted at PATH (default: DIR's absolute path).
 
 Exit codes: 0 ok, 1 a run failed or a file could not be written, 2 bad input or usage.`;
 
+/** The package's binary, which the cluster's nodes run (the same checkout or installed package). */
+const BIN = fileURLToPath(new URL("../../bin/sfl-market.js", import.meta.url));
+
 type Sub = (args: readonly string[], io: Io) => Promise<number>;
 
-const subcommands: Record<string, Sub> = { plan, run, status, collect };
+const subcommands: Record<string, Sub> = { plan, run, status, collect, slurm, k8s };
 
 export const sweep: Command = {
   name: "sweep",
@@ -220,4 +235,65 @@ async function collect(args: readonly string[], io: Io): Promise<number> {
     `error: ${collected.missing.length} runs are missing (sweep status ${dir}); run them and collect again\n`,
   );
   return EXIT_FAILURE;
+}
+
+/** The sweep as a cluster sees it: absolute DIR, runs, chunk, and the command that starts sfl-market. */
+async function clusterJob(dir: string, chunkText: string | undefined): Promise<ClusterJob> {
+  const loaded = await loadSweep(dir);
+  const name = `sfl-sweep-${String(loaded.meta.specHash ?? "x").slice(0, 8)}`;
+  return {
+    dir: resolve(dir),
+    runs: loaded.rows.length,
+    chunk: positiveInteger("chunk", chunkText) ?? 1,
+    command: [process.execPath, BIN],
+    name,
+  };
+}
+
+async function writeFiles(dir: string, files: Record<string, string>, io: Io): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  for (const [name, text] of Object.entries(files)) {
+    await writeAtomic(join(dir, name), text);
+    if (name.endsWith(".sh") || name.endsWith(".sbatch")) await chmod(join(dir, name), 0o755);
+    io.err(`wrote ${join(dir, name)}\n`);
+  }
+}
+
+async function slurm(args: readonly string[], io: Io): Promise<number> {
+  const { values, positionals } = parseCommandArgs(args, {
+    throttle: { type: "string" },
+    chunk: { type: "string" },
+  });
+  const dir = onePositional(positionals, "sweep directory (sweep slurm DIR)");
+  const job = await clusterJob(dir, values.chunk);
+  await writeFiles(join(dir, "slurm"), slurmFiles(job, positiveInteger("throttle", values.throttle)), io);
+  io.err(`submit with: bash ${join(dir, "slurm", "submit.sh")}\n`);
+  return EXIT_OK;
+}
+
+async function k8s(args: readonly string[], io: Io): Promise<number> {
+  const { values, positionals } = parseCommandArgs(args, {
+    image: { type: "string" },
+    claim: { type: "string" },
+    mount: { type: "string" },
+    parallelism: { type: "string" },
+    chunk: { type: "string" },
+  });
+  const dir = onePositional(positionals, "sweep directory (sweep k8s DIR)");
+  if (!values.image) throw new UsageError("--image IMAGE is required (an image with Node and sfl-market)");
+  if (!values.claim) throw new UsageError("--claim PVC is required (a ReadWriteMany claim holding DIR)");
+  const job = await clusterJob(dir, values.chunk);
+  const mount = values.mount ?? job.dir;
+  const text = indexedJobYaml(
+    { ...job, command: ["sfl-market"], dir: job.dir },
+    {
+      image: values.image,
+      claim: values.claim,
+      mount,
+      parallelism: positiveInteger("parallelism", values.parallelism) ?? 10,
+    },
+  );
+  await writeFiles(join(dir, "k8s"), { "job.yaml": text }, io);
+  io.err(`submit with: kubectl apply -f ${join(dir, "k8s", "job.yaml")}\n`);
+  return EXIT_OK;
 }
