@@ -21,17 +21,45 @@ describe("enforceBudgets", () => {
     expect(Array.from(g.prices)).toEqual([1, 2]);
   });
 
-  it("brings rivals bidding far above their budgets on a shared device within budget", () => {
-    // Scaled one at a time, each tenant stays just above the other's price and backs off in tiny
-    // steps; this took more than 1000 passes before the joint scaling step.
+  it("ends rivals bidding far above their budgets on a shared device at their budgets (issue 13)", () => {
+    // c = 1, one device, both posting p: at the fixed point q1 = (P1 - P2 + 2)/4 and both spend
+    // their budgets, whatever p (the earlier guard left tenant 0 at 1.54 of 1.81 from p = 1e6)
     const m = createMarket({ budget: [1.81, 1.54], cost: [[1], [1]], value: [[1], [1]] });
-    for (const p of [1e3, 1e6, 1e12]) {
+    for (const p of [10, 1e3, 1e6, 1e12, 1e300]) {
       const g = enforceBudgets(m, Float64Array.from([p, p]));
       expect(g.withinBudget).toBe(true);
-      expect(g.spend[0]).toBeLessThanOrEqual(1.81);
-      expect(g.spend[1]).toBeLessThanOrEqual(1.54);
-      // and not needlessly low: at least one tenant spends most of its budget
-      expect(Math.max(g.spend[0] / 1.81, g.spend[1] / 1.54)).toBeGreaterThan(0.5);
+      const [P1, P2] = g.prices;
+      const q1 = (P1 - P2 + 2) / 4;
+      expect(P1 * q1).toBeCloseTo(1.81, 10);
+      expect(P2 * (1 - q1)).toBeCloseTo(1.54, 10);
+      for (const i of [0, 1]) {
+        expect(g.spend[i]).toBeLessThanOrEqual(m.budget[i]);
+        expect(g.spend[i]).toBeGreaterThan(m.budget[i] * (1 - 1e-12));
+      }
+      expect(g.sweeps).toBeLessThan(20);
+    }
+  });
+
+  it("leaves no tenant at spend 0 among three rivals, and keeps a tenant within budget at its prices", () => {
+    // three tenants on two shared devices; tenant 2 posts a modest price within its budget alone
+    const m = createMarket({
+      budget: [1.81, 1.54, 5],
+      cost: [
+        [1, 1],
+        [1, 2],
+        [1, 1],
+      ],
+      value: [
+        [1, 1],
+        [1, 1],
+        [1, 0],
+      ],
+    });
+    for (const p of [1e3, 1e6]) {
+      const g = enforceBudgets(m, Float64Array.from([p, p, p, p, 0.5, 0]));
+      expect(g.withinBudget).toBe(true);
+      expect(g.scale[2]).toBe(1);
+      for (const i of [0, 1]) expect(g.spend[i]).toBeGreaterThan(m.budget[i] * (1 - 1e-12));
     }
   });
 

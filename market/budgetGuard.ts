@@ -1,24 +1,41 @@
 import { largestFactorWithin, rowSpend } from "./budgetScale.ts";
 import type { MarketInstance } from "./instance.ts";
+import { solveLinear } from "./multipliers.ts";
+import { spendElasticities } from "./spendElasticity.ts";
 import { type DeviceResponse, waterFill } from "./waterFill.ts";
 
 /**
- * The budget guard (MODEL.md section 4), the same for every pricing policy: if a tenant's expected
- * spend sum_j P_ij q_ij exceeds B_i once devices have responded, scale that tenant's prices down by
- * the largest factor that meets the budget. Lowering one tenant's prices raises the others'
- * participation (and so their spend) on shared congested devices, so the guard repeats until every
- * tenant is within budget; prices only ever decrease, so it terminates. A tenant it scales is
- * brought a hair under its budget (relative GUARD_MARGIN), so the small spend increases that later
- * scalings of its rivals cause rarely push it back over, and passes stay few.
+ * The budget guard (MODEL.md section 4, docs/model.md), the same for every pricing policy: if a
+ * tenant's expected spend sum_j P_ij q_ij exceeds B_i once devices have responded, its prices are
+ * scaled down by the largest factor that meets the budget.
+ *
+ * With shared devices the factors are one joint problem: lowering one tenant's prices raises its
+ * rivals' participation and spend there. Tenant i posting s_i P_i, its spend_i(s) rises with s_i
+ * and falls with every other s_k, so phi_i(s_-i) = the largest s_i <= 1 with spend_i <= B_i rises
+ * with the others' factors. The feasible set F = {s in [0,1]^M : spend_i(s) <= B_i for all i} is
+ * then closed under componentwise max (if s, t are in F and s_i >= t_i, tenant i at max(s, t)
+ * posts s_i against others at least as high as in s, so it spends at most spend_i(s)), and F has a
+ * greatest element s*: the greatest fixed point of phi (Tarski). The guard returns s*, each tenant
+ * at the largest feasible factor given the others: every tenant either keeps its posted prices
+ * (s_i = 1) or ends at its budget, and no feasible scaling gives any tenant a larger factor.
+ *
+ * It is computed by Gauss-Seidel sweeps of exact one-tenant root searches (market/budgetScale.ts):
+ * each tenant over its budget, or scaled and under it, is moved to phi_i given the others. Started
+ * at s = 1 the sweeps decrease monotonically to s*. Tenants bidding far above each other's
+ * budgets on a shared device descend in tiny steps (each stays just above the other's price): when
+ * sweeps stop shrinking, one common factor brings the group within budget (a point of F, below s*)
+ * and the sweeps climb from there; a point of F only ever moves up to phi, so it stays in F.
  */
 export interface GuardResult {
   readonly prices: Float64Array;
   readonly response: DeviceResponse;
-  /** Per tenant, the product of the factors applied (1 = untouched). */
+  /** Per tenant, the factor applied to its posted prices (1 = untouched). */
   readonly scale: Float64Array;
   readonly spend: Float64Array;
-  /** True when every tenant's spend is <= its budget (false only if maxPasses ran out). */
+  /** True when every tenant's spend is <= its budget (false only if maxSweeps ran out). */
   readonly withinBudget: boolean;
+  /** Gauss-Seidel sweeps used (0: the posted prices were within every budget). */
+  readonly sweeps: number;
 }
 
 /** Expected spend per tenant, sum_j P_ij q_ij. */
@@ -38,95 +55,167 @@ export function spendOf(
   return spend;
 }
 
-/** Relative room left under the budget of a tenant the guard scales. */
-const GUARD_MARGIN = 1e-9;
-
 /**
- * Passes of one-tenant-at-a-time scaling after which the guard first lowers every overspending
- * tenant's prices together. Tenants bidding far above each other's budgets on a shared device back
- * off in tiny steps when scaled one at a time (each stays just above the other's price), so a
- * common factor first brings the whole group near its budgets, then the per-tenant passes resume.
+ * A scaled tenant whose spend is within this (relative) under its budget counts as at its budget;
+ * root searches aim a little lower (AIM), so the tiny increases its rivals' later moves cause do
+ * not push it back over. Both far below any figure the project reports.
  */
-const PASSES_BEFORE_JOINT = 20;
+export const GUARD_BIND_TOL = 1e-12;
+const AIM = 1e-13;
 
-export function enforceBudgets(m: MarketInstance, input: Float64Array, maxPasses = 1000): GuardResult {
+/** A failed Newton step with a violation above this (relative, in log) calls the common factor. */
+const JOINT_ABOVE = 0.01;
+
+export function enforceBudgets(m: MarketInstance, input: Float64Array, maxSweeps = 1000): GuardResult {
   const { M, N } = m;
   const prices = input.slice();
   const scale = new Float64Array(M).fill(1);
   let response = waterFill(m, prices);
   const spend = spendOf(m, prices, response.participation);
-  for (let pass = 0; pass < maxPasses; pass++) {
-    if (pass > 0 && pass % PASSES_BEFORE_JOINT === 0) {
-      response = scaleJointly(m, prices, spend, scale, response);
-    }
-    let changed = false;
+  let over = false;
+  for (let i = 0; i < M; i++) if (spend[i] > m.budget[i]) over = true;
+  if (!over) return { prices, response, scale, spend, withinBudget: true, sweeps: 0 };
+  const setRow = (i: number, s: number) => {
+    scale[i] = s;
+    for (let j = i * N; j < (i + 1) * N; j++) prices[j] = input[j] * s;
+  };
+  let sweeps = 0;
+  while (sweeps < maxSweeps) {
+    sweeps++;
+    let moved = false;
     for (let i = 0; i < M; i++) {
-      if (spend[i] <= m.budget[i]) continue;
-      changed = true;
-      const row = prices.subarray(i * N, (i + 1) * N);
-      const base = row.slice();
-      const lo = largestFactor(m, prices, i, base, m.budget[i] * (1 - GUARD_MARGIN));
-      for (let j = 0; j < N; j++) row[j] = base[j] * lo;
-      scale[i] *= lo;
-      response = waterFill(m, prices, response);
-      spendOf(m, prices, response.participation, spend);
+      const B = m.budget[i];
+      const rs = rowSpend(m, i, input.subarray(i * N, (i + 1) * N), prices);
+      if (rs.devices.length === 0) continue; // it spends nothing at any factor
+      const si = scale[i];
+      const f = rs.spendAt(si);
+      const down = f > B;
+      if (!down && !(si < 1 && f < B * (1 - GUARD_BIND_TOL))) continue;
+      const target = B * (1 - AIM);
+      const guess = down && Number.isFinite(f) && f > 0 ? si * (target / f) : si;
+      const next = largestFactorWithin(
+        (s) => rs.spendAt(s),
+        target,
+        guess > 0 ? guess : rs.guess(target),
+        down ? si : 1,
+      );
+      if (next !== si) {
+        moved = true;
+        setRow(i, next);
+      }
     }
-    if (!changed) break;
+    if (!moved) break;
+    const nt = newtonStep(m, prices, scale, setRow, response);
+    response = nt.response;
+    // Newton cannot help a price war: a tenant priced just under its rival's far too high price
+    // (the budget window below one ulp of it, or spend 0). One common factor ends it.
+    if (!nt.accepted && nt.violation > JOINT_ABOVE) response = scaleJointly(m, prices, scale, setRow);
   }
+  response = waterFill(m, prices, response);
+  spendOf(m, prices, response.participation, spend);
   let withinBudget = true;
   for (let i = 0; i < M; i++) if (spend[i] > m.budget[i]) withinBudget = false;
-  return { prices, response, scale, spend, withinBudget };
+  return { prices, response, scale, spend, withinBudget, sweeps };
 }
 
 /**
- * Scales the prices of every tenant now over budget or already scaled by one common factor, the
- * largest (found by bisection in log space) at which none of them overspends any more; all spends
- * fall to 0 with the factor, so such a factor exists. Updates prices, spend and scale in place.
+ * How far the factors are from the guard's fixed point: the largest relative amount by which a
+ * tenant overspends, or (scaled and under its budget) could spend more.
+ */
+function violation(m: MarketInstance, scale: Float64Array, spend: Float64Array): number {
+  let v = 0;
+  for (let i = 0; i < m.M; i++) {
+    const B = m.budget[i];
+    if (spend[i] > B) v = Math.max(v, Math.log(spend[i] / B));
+    else if (scale[i] < 1 && spend[i] < B * (1 - GUARD_BIND_TOL))
+      v = Math.max(v, spend[i] > 0 ? Math.log((B * (1 - AIM)) / spend[i]) : Number.POSITIVE_INFINITY);
+  }
+  return v;
+}
+
+/**
+ * One Newton step on log s for the tenants that are scaled or over budget, aiming each spend at
+ * its target (spendElasticities gives the Jacobian), with the step halved up to five times until
+ * the violation falls; the factors are left alone when no step helps. Sweeps do the rest: they
+ * only ever move a tenant to its exact largest feasible factor, so Newton speeds them up where
+ * tenants are tightly coupled and cannot make the answer wrong.
+ */
+function newtonStep(
+  m: MarketInstance,
+  prices: Float64Array,
+  scale: Float64Array,
+  setRow: (i: number, s: number) => void,
+  response: DeviceResponse,
+): { response: DeviceResponse; accepted: boolean; violation: number } {
+  const { M } = m;
+  let res = waterFill(m, prices, response);
+  const { spend, elasticity } = spendElasticities(m, prices, res.participation, res.congestion);
+  const base = violation(m, scale, spend);
+  const fail = () => ({ response: res, accepted: false, violation: base });
+  if (base === 0) return fail();
+  const free: number[] = [];
+  for (let i = 0; i < M; i++) if (spend[i] > 0 && (scale[i] < 1 || spend[i] > m.budget[i])) free.push(i);
+  const n = free.length;
+  if (n === 0) return fail();
+  const A = new Float64Array(n * n);
+  const b = new Float64Array(n);
+  free.forEach((i, a) => {
+    b[a] = -Math.log(spend[i] / (m.budget[i] * (1 - AIM)));
+    free.forEach((k, c) => {
+      A[a * n + c] = elasticity[i * M + k];
+    });
+  });
+  const step = solveLinear(A, b, n);
+  if (!step?.every(Number.isFinite)) return fail();
+  const start = scale.slice();
+  const trialSpend = new Float64Array(M);
+  for (let lambda = 1, tries = 0; tries < 6; tries++, lambda /= 2) {
+    free.forEach((i, a) => {
+      setRow(i, Math.min(1, start[i] * Math.exp(lambda * step[a])));
+    });
+    res = waterFill(m, prices, res);
+    spendOf(m, prices, res.participation, trialSpend);
+    if (violation(m, scale, trialSpend) < base) return { response: res, accepted: true, violation: base };
+  }
+  for (const i of free) setRow(i, start[i]);
+  res = waterFill(m, prices, res);
+  return fail();
+}
+
+/**
+ * Multiplies the factors of every tenant now over budget or already scaled by one common factor,
+ * the largest (bisection in log space, to 1e-9) at which none of them overspends; all spends fall
+ * to 0 with the factor, so one exists. The result is below the guard's answer, and the sweeps
+ * climb from there.
  */
 function scaleJointly(
   m: MarketInstance,
   prices: Float64Array,
-  spend: Float64Array,
   scale: Float64Array,
-  response: DeviceResponse,
+  setRow: (i: number, s: number) => void,
 ): DeviceResponse {
-  const { M, N } = m;
+  const { M } = m;
+  const spend = new Float64Array(M);
+  let response = waterFill(m, prices);
+  spendOf(m, prices, response.participation, spend);
   const group: number[] = [];
-  // the tenants over budget and those the guard has already scaled: they are the ones bidding
-  // against each other
   for (let i = 0; i < M; i++) if (spend[i] > m.budget[i] || scale[i] < 1) group.push(i);
-  if (group.length < 2 || group.every((i) => spend[i] <= m.budget[i])) return response;
-  const base = prices.slice();
-  const trial = (s: number) => {
-    for (const i of group) for (let j = i * N; j < (i + 1) * N; j++) prices[j] = base[j] * s;
+  const start = Float64Array.from(group, (i) => scale[i]);
+  const trial = (t: number) => {
+    group.forEach((i, g) => {
+      setRow(i, start[g] * t);
+    });
     response = waterFill(m, prices, response);
     spendOf(m, prices, response.participation, spend);
     return group.every((i) => spend[i] <= m.budget[i]);
   };
   let lo = -745; // log of the factor: exp(-745) is the smallest positive double
   let hi = 0;
-  for (let it = 0; it < 60 && hi - lo > 1e-12; it++) {
+  while (hi - lo > 1e-9) {
     const mid = 0.5 * (lo + hi);
     if (trial(Math.exp(mid))) lo = mid;
     else hi = mid;
   }
   trial(Math.exp(lo));
-  for (const i of group) scale[i] *= Math.exp(lo);
   return response;
-}
-
-/**
- * The largest s in [0, 1] with tenant i's spend at prices (s * base on row i, others fixed) <= cap:
- * the root search the baselines' budget scaling uses (market/budgetScale.ts).
- */
-function largestFactor(
-  m: MarketInstance,
-  prices: Float64Array,
-  i: number,
-  base: Float64Array,
-  cap: number,
-): number {
-  const rs = rowSpend(m, i, base, prices);
-  if (rs.devices.length === 0) return 1; // it spends nothing at any factor
-  return largestFactorWithin((s) => rs.spendAt(s), cap, rs.guess(cap), 1);
 }

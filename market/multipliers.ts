@@ -92,7 +92,7 @@ export function solveMultipliers(
 }
 
 /** Gaussian elimination with partial pivoting on a small dense system; null if singular. */
-function solveLinear(A0: Float64Array, b0: Float64Array, n: number): Float64Array | null {
+export function solveLinear(A0: Float64Array, b0: Float64Array, n: number): Float64Array | null {
   const A = A0.slice();
   const b = b0.slice();
   for (let c = 0; c < n; c++) {

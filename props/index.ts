@@ -8,6 +8,7 @@
  */
 export * from "./aggregation.ts";
 export * from "./arbitraries.ts";
+export * from "./budgetGuard.ts";
 export * from "./device.ts";
 export * from "./equilibrium.ts";
 export * from "./invariance.ts";
