@@ -13,6 +13,7 @@ import {
   aggregationProperties,
   mulberry32,
   runAggregationSuite,
+  unbiasedExactProperty,
   unbiasedStatisticalProperty,
 } from "./aggregation.ts";
 
@@ -131,6 +132,34 @@ describe("aggregation property suite", () => {
   });
 });
 
+/** The unbiased rule with q floored at 0.04: right wherever q >= 0.04, biased for rarer devices. */
+const flooredAt004: AggregateFn = (deltas, a, q, S, out) =>
+  aggregateUnbiased(
+    deltas,
+    a,
+    q.map((x) => Math.max(x, 0.04)),
+    S,
+    out,
+  );
+
+describe("the regimes the equilibrium produces (q down to 1e-3)", () => {
+  it("fails a rule that floors q at 0.04, which a suite drawing q >= 0.05 let through", () => {
+    const r = byName(runAggregationSuite(flooredAt004, { seed: SEED }));
+    expect(r["unbiased-exact"].passed).toBe(false);
+    expect(r["unbiased-statistical"].passed).toBe(false);
+    const c = r["unbiased-exact"].counterexample!;
+    expect(Math.min(...c.q)).toBeLessThan(0.04);
+    expect(exactBias(flooredAt004, c)).toBeGreaterThan(1e-6);
+    // the same property on the former range q in [0.05, 1] cannot see the floor
+    expect(fc.check(unbiasedExactProperty(flooredAt004, { minQ: 0.05 }), { seed: SEED }).failed).toBe(false);
+  });
+
+  it("still passes the unbiased rule with q as low as 1e-3", () => {
+    const r = fc.check(unbiasedExactProperty(aggregateUnbiased), { seed: SEED, numRuns: 200 });
+    expect(r.failed).toBe(false);
+  });
+});
+
 describe("statistical property options", () => {
   it("refuses fewer than two samples, which cannot estimate a standard error", () => {
     expect(() => unbiasedStatisticalProperty(aggregateUnbiased, { samples: 1 })).toThrow(RangeError);
@@ -138,13 +167,15 @@ describe("statistical property options", () => {
 });
 
 describe("generated cases", () => {
-  it("have distinct q_j in [0.05, 1], positive normalised a_j, and one dimension", () => {
+  it("have distinct q_j in [1e-3, 1], reaching below 0.01, positive normalised a_j, and one dimension", () => {
+    let rare = 0;
     fc.assert(
       fc.property(aggregationCaseArb({ minDevices: 2, maxDevices: 30, maxDim: 4 }), (c) => {
         const N = c.q.length;
         expect(N).toBeGreaterThanOrEqual(2);
         expect(new Set(c.q).size).toBe(N);
-        for (const x of c.q) expect(x >= 0.05 && x <= 1).toBe(true);
+        for (const x of c.q) expect(x >= 1e-3 * (1 - 1e-12) && x <= 1).toBe(true);
+        if (c.q.some((x) => x < 0.01)) rare++;
         for (const x of c.a) expect(x).toBeGreaterThan(0);
         expect(c.a.reduce((s, x) => s + x, 0)).toBeCloseTo(1, 12);
         expect(c.deltas).toHaveLength(N);
@@ -153,7 +184,9 @@ describe("generated cases", () => {
           for (const x of d) expect(Math.abs(x)).toBeLessThanOrEqual(10);
         }
       }),
+      { seed: SEED, numRuns: 100 },
     );
+    expect(rare).toBeGreaterThan(20);
   });
 });
 

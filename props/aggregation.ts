@@ -14,7 +14,7 @@ import { type AggregateFn, expectedUpdate, fullParticipationUpdate } from "../ma
  * failure can be written to a file and replayed by seed and path.
  */
 
-/** One round's inputs in plain-array form: q_j in [0.05, 1] distinct, a_j > 0 summing to 1. */
+/** One round's inputs in plain-array form: q_j in [minQ, 1] distinct, a_j > 0 summing to 1. */
 export interface AggregationCase {
   q: number[];
   a: number[];
@@ -31,20 +31,32 @@ export interface CaseSize {
   minDevices: number;
   maxDevices: number;
   maxDim: number;
+  /**
+   * Smallest participation probability (default 1e-3: PRINCE's equilibria on the paper preset go
+   * down to about 0.017, and a rule that floors q must not pass).
+   */
+  minQ?: number;
 }
+
+/** q_k on a log grid from minQ (k = 0) to 1 (k = Q_GRID). */
+const Q_GRID = 1000;
 
 /**
  * Generates cases. Every number comes from a grid, so counterexamples shrink to readable values
  * and no subnormal or huge magnitude makes round-off, rather than bias, the story:
- * q_j from {0.050, 0.051, ..., 1} without repetition (the q_j always differ, by at least 0.001);
- * data weights from {1, ..., 100}, normalised to a_j; update coordinates from {-10, -9.99, ..., 10}.
+ * q_j = minQ^(1 - k/1000), k in {0, ..., 1000} without repetition (log-spaced from minQ to 1, so
+ * the q_j always differ, by a factor of at least minQ^(-1/1000); shrinking goes towards the rare
+ * devices); data weights from {1, ..., 100}, normalised to a_j; update coordinates from
+ * {-10, -9.99, ..., 10}.
  */
 export function aggregationCaseArb(size: CaseSize): fc.Arbitrary<AggregationCase> {
+  const minQ = size.minQ ?? 1e-3;
+  if (!(minQ > 0 && minQ < 1)) throw new RangeError(`minQ must be in (0, 1) (got ${minQ})`);
   return fc.integer({ min: 1, max: size.maxDim }).chain((D) =>
     fc
       .uniqueArray(
         fc.record({
-          qk: fc.integer({ min: 50, max: 1000 }),
+          qk: fc.integer({ min: 0, max: Q_GRID }),
           weight: fc.integer({ min: 1, max: 100 }),
           delta: fc.array(fc.integer({ min: -1000, max: 1000 }), { minLength: D, maxLength: D }),
         }),
@@ -53,7 +65,7 @@ export function aggregationCaseArb(size: CaseSize): fc.Arbitrary<AggregationCase
       .map((devices) => {
         const total = devices.reduce((s, d) => s + d.weight, 0);
         return {
-          q: devices.map((d) => d.qk / 1000),
+          q: devices.map((d) => (d.qk === Q_GRID ? 1 : minQ ** (1 - d.qk / Q_GRID))),
           a: devices.map((d) => d.weight / total),
           deltas: devices.map((d) => d.delta.map((x) => x / 100)),
         };
@@ -100,6 +112,8 @@ export interface ExactOptions {
   maxDevices?: number;
   /** Largest parameter dimension D (default 4). */
   maxDim?: number;
+  /** Smallest q_j generated (default 1e-3). */
+  minQ?: number;
   /** Allowed error relative to sum_j a_j |Delta_j| / q_j, per coordinate (default 1e-9). */
   relTol?: number;
 }
@@ -114,7 +128,7 @@ export function unbiasedExactProperty(
 ): fc.IPropertyWithHooks<[AggregationCase]> {
   const maxDevices = Math.min(opts.maxDevices ?? 8, 20);
   const relTol = opts.relTol ?? 1e-9;
-  const arb = aggregationCaseArb({ minDevices: 2, maxDevices, maxDim: opts.maxDim ?? 4 });
+  const arb = aggregationCaseArb({ minDevices: 2, maxDevices, maxDim: opts.maxDim ?? 4, minQ: opts.minQ });
   return fc.property(arb, (c) => {
     const { q, a, deltas } = toArrays(c);
     const expected = expectedUpdate(fn, deltas, a, q);
@@ -141,6 +155,11 @@ export interface StatisticalOptions {
   sigmas?: number;
   /** Device count range (default 50 to 200). */
   minDevices?: number;
+  /**
+   * Smallest q_j (default 0.01, not the exact property's 1e-3: a device with q = 1e-3 is absent
+   * from all 2000 sampled sets one time in seven, and its missing term would be a false alarm).
+   */
+  minQ?: number;
   maxDevices?: number;
   /** Largest parameter dimension D (default 3). */
   maxDim?: number;
@@ -160,7 +179,7 @@ export interface StatisticalOptions {
  * Tolerances: the Monte Carlo mean of an unbiased rule is close to Gaussian here (an average of
  * 2000 sums of N independent bounded terms), so a 6-sigma band has a false-alarm rate near 2e-9
  * per coordinate; over a suite's few hundred coordinates that stays negligible. FedAvg's bias is of
- * the order of the spread of the update coordinates themselves (q_j span [0.05, 1]), while the
+ * the order of the spread of the update coordinates themselves (q_j span [0.01, 1]), while the
  * standard error at 2000 samples is a few hundredths of it, so it fails reliably.
  */
 export function unbiasedStatisticalProperty(
@@ -179,6 +198,7 @@ export function unbiasedStatisticalProperty(
         minDevices: opts.minDevices ?? 50,
         maxDevices: opts.maxDevices ?? 200,
         maxDim: opts.maxDim ?? 3,
+        minQ: opts.minQ ?? 0.01,
       }),
       fc.integer(),
     )
