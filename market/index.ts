@@ -3,6 +3,7 @@ export * from "./aggregation.ts";
 export * from "./bound.ts";
 export * from "./budgetGuard.ts";
 export * from "./budgetScale.ts";
+export * from "./cooperative.ts";
 export * from "./errors.ts";
 export * from "./instance.ts";
 export * from "./localEquilibrium.ts";

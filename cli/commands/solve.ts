@@ -1,6 +1,7 @@
 import { solveStackelberg } from "../../market/stackelberg.ts";
 import { nonNegativeInteger, oneOf, parseCommandArgs, positiveNumber } from "../args.ts";
 import { type Command, EXIT_FAILURE, EXIT_OK, type Io, UsageError } from "../command.ts";
+import { cooperativeJson, cooperativeReport, cooperativeText } from "../cooperativeReport.ts";
 import { readMarketFile } from "../marketFile.ts";
 import { convergenceLine, solveJson, solveText } from "../solveReport.ts";
 
@@ -19,6 +20,8 @@ MARKET.json   { "tau": 2, "budget": [M numbers], "cost": [M rows of N], "value":
               multiplier solve of --method auto is not counted
 --method M    auto (default): multiplier Newton solve when tau = 2, sweeps if needed;
               sweeps: best-response sweeps only
+--cooperative also compute the cooperative optimum (sum of V_i, same budgets) and the
+              price of anarchy SE / optimum, total and per tenant (docs/model.md)
 
 Exit codes: 0 converged, 1 not converged (the best point is still printed), 2 bad input or usage.`;
 
@@ -29,6 +32,8 @@ export interface SolveFlags {
   readonly method?: "auto" | "sweeps";
   /** Wall-clock limit on the solve, seconds (default 60). */
   readonly maxSeconds?: number;
+  /** Also the cooperative optimum and the price of anarchy (cli/cooperativeReport.ts). */
+  readonly cooperative?: boolean;
 }
 
 export const DEFAULT_MAX_SECONDS = 60;
@@ -44,6 +49,7 @@ export const solve: Command = {
       "max-sweeps": { type: "string" },
       "max-seconds": { type: "string" },
       method: { type: "string" },
+      cooperative: { type: "boolean" },
     });
     const flags: SolveFlags = {
       json: values.json ?? false,
@@ -51,6 +57,7 @@ export const solve: Command = {
       maxSweeps: nonNegativeInteger("max-sweeps", values["max-sweeps"]),
       method: oneOf("method", values.method, ["auto", "sweeps"]),
       maxSeconds: positiveNumber("max-seconds", values["max-seconds"]),
+      cooperative: values.cooperative ?? false,
     };
     if (positionals.length !== 1)
       throw new UsageError(
@@ -70,12 +77,13 @@ export async function solveFile(file: string, label: string, flags: SolveFlags, 
   const market = await readMarketFile(file);
   const deadline = performance.now() + 1000 * (flags.maxSeconds ?? DEFAULT_MAX_SECONDS);
   const result = solveStackelberg(market, { ...flags, shouldStop: () => performance.now() > deadline });
+  const coop = flags.cooperative ? cooperativeReport(market, result) : null;
   if (flags.json) {
     const out = solveJson(market, result);
-    io.out(`${JSON.stringify(out)}\n`);
+    io.out(`${JSON.stringify(coop ? { ...out, ...cooperativeJson(market, coop) } : out)}\n`);
     for (const w of out.warnings) io.err(`warning: ${w}\n`);
   } else {
-    io.out(solveText(label, market, result));
+    io.out(solveText(label, market, result) + (coop ? cooperativeText(coop) : ""));
   }
   if (result.converged) return EXIT_OK;
   io.err(`${convergenceLine(result)}\n`);
