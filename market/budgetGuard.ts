@@ -1,4 +1,4 @@
-import { largestFactorWithin, rowSpend } from "./budgetScale.ts";
+import { guardCounters, largestFactorWithin, rowSpend } from "./budgetScale.ts";
 import type { MarketInstance } from "./instance.ts";
 import { solveLinear } from "./multipliers.ts";
 import { spendElasticities } from "./spendElasticity.ts";
@@ -67,10 +67,20 @@ const AIM = 1e-13;
 const JOINT_ABOVE = 0.01;
 
 export function enforceBudgets(m: MarketInstance, input: Float64Array, maxSweeps = 1000): GuardResult {
+  const evaluations = guardCounters.spendEvaluations;
+  guardCounters.guardCalls++;
+  try {
+    return guard(m, input, maxSweeps);
+  } finally {
+    guardCounters.guardSpendEvaluations += guardCounters.spendEvaluations - evaluations;
+  }
+}
+
+function guard(m: MarketInstance, input: Float64Array, maxSweeps: number): GuardResult {
   const { M, N } = m;
   const prices = input.slice();
   const scale = new Float64Array(M).fill(1);
-  let response = waterFill(m, prices);
+  let response = fullFill(m, prices);
   const spend = spendOf(m, prices, response.participation);
   let over = false;
   for (let i = 0; i < M; i++) if (spend[i] > m.budget[i]) over = true;
@@ -111,7 +121,7 @@ export function enforceBudgets(m: MarketInstance, input: Float64Array, maxSweeps
     // (the budget window below one ulp of it, or spend 0). One common factor ends it.
     if (!nt.accepted && nt.violation > JOINT_ABOVE) response = scaleJointly(m, prices, scale, setRow);
   }
-  response = waterFill(m, prices, response);
+  response = fullFill(m, prices, response);
   spendOf(m, prices, response.participation, spend);
   let withinBudget = true;
   for (let i = 0; i < M; i++) if (spend[i] > m.budget[i]) withinBudget = false;
@@ -148,7 +158,7 @@ function newtonStep(
   response: DeviceResponse,
 ): { response: DeviceResponse; accepted: boolean; violation: number } {
   const { M } = m;
-  let res = waterFill(m, prices, response);
+  let res = fullFill(m, prices, response);
   const { spend, elasticity } = spendElasticities(m, prices, res.participation, res.congestion);
   const base = violation(m, scale, spend);
   const fail = () => ({ response: res, accepted: false, violation: base });
@@ -173,12 +183,12 @@ function newtonStep(
     free.forEach((i, a) => {
       setRow(i, Math.min(1, start[i] * Math.exp(lambda * step[a])));
     });
-    res = waterFill(m, prices, res);
+    res = fullFill(m, prices, res);
     spendOf(m, prices, res.participation, trialSpend);
     if (violation(m, scale, trialSpend) < base) return { response: res, accepted: true, violation: base };
   }
   for (const i of free) setRow(i, start[i]);
-  res = waterFill(m, prices, res);
+  res = fullFill(m, prices, res);
   return fail();
 }
 
@@ -196,7 +206,7 @@ function scaleJointly(
 ): DeviceResponse {
   const { M } = m;
   const spend = new Float64Array(M);
-  let response = waterFill(m, prices);
+  let response = fullFill(m, prices);
   spendOf(m, prices, response.participation, spend);
   const group: number[] = [];
   for (let i = 0; i < M; i++) if (spend[i] > m.budget[i] || scale[i] < 1) group.push(i);
@@ -205,7 +215,7 @@ function scaleJointly(
     group.forEach((i, g) => {
       setRow(i, start[g] * t);
     });
-    response = waterFill(m, prices, response);
+    response = fullFill(m, prices, response);
     spendOf(m, prices, response.participation, spend);
     return group.every((i) => spend[i] <= m.budget[i]);
   };
@@ -218,4 +228,10 @@ function scaleJointly(
   }
   trial(Math.exp(lo));
   return response;
+}
+
+/** waterFill of the whole market, counted for the benchmarks (bench/guard.ts). */
+function fullFill(m: MarketInstance, prices: Float64Array, out?: DeviceResponse): DeviceResponse {
+  guardCounters.guardWaterFills++;
+  return waterFill(m, prices, out);
 }

@@ -95,7 +95,16 @@ export function rowSpend(
  * How many spend evaluations the root searches have made since the process started (benchmarks
  * read it; results never depend on it).
  */
-export const guardCounters = { spendEvaluations: 0 };
+export const guardCounters = {
+  /** One-tenant spend evaluations (a trial of a root search), by anyone. */
+  spendEvaluations: 0,
+  /** Of those, made by the budget guard. */
+  guardSpendEvaluations: 0,
+  /** Full water-fills of the whole market made by the budget guard. */
+  guardWaterFills: 0,
+  /** Calls of the budget guard. */
+  guardCalls: 0,
+};
 
 /**
  * The largest s in [0, cap] with spend(s) <= budget, for a continuous nondecreasing spend with

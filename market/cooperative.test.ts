@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { marketArb } from "../props/arbitraries.ts";
-import { priceOfAnarchy, solveCooperative } from "./cooperative.ts";
+import { marketPriceOfAnarchy, priceOfAnarchy, solveCooperative } from "./cooperative.ts";
 import { createMarket, fromArrays, type MarketInstance } from "./instance.ts";
 import { solveStackelberg } from "./stackelberg.ts";
 import { waterFill } from "./waterFill.ts";
@@ -85,5 +85,26 @@ describe("price of anarchy", () => {
       }),
       { seed: SEED, numRuns: 25 },
     );
+  });
+});
+
+describe("marketPriceOfAnarchy", () => {
+  it("is the SE's objective over the optimum's, from one call", () => {
+    const m = createMarket({
+      budget: [1.81, 1.54],
+      cost: [
+        [1, 1],
+        [1, 2],
+      ],
+      value: [
+        [1, 2],
+        [1, 1],
+      ],
+    });
+    const r = marketPriceOfAnarchy(m);
+    const se = solveStackelberg(m);
+    expect(Array.from(r.se.objective)).toEqual(Array.from(se.objective));
+    expect(r.poa.total).toBeCloseTo((se.objective[0] + se.objective[1]) / r.optimum.total, 12);
+    expect(r.poa.total).toBeGreaterThanOrEqual(1);
   });
 });

@@ -1,6 +1,6 @@
 import { largestFactorWithin } from "./budgetScale.ts";
 import type { MarketInstance } from "./instance.ts";
-import type { SolveResult } from "./stackelberg.ts";
+import { type SolveOptions, type SolveResult, solveStackelberg } from "./stackelberg.ts";
 
 /**
  * The cooperative optimum and the price of anarchy (issue 13; docs/model.md).
@@ -213,4 +213,17 @@ export function priceOfAnarchy(se: Pick<SolveResult, "objective">, opt: Cooperat
     total: seTotal / opt.total,
     perTenant: Float64Array.from(se.objective, (v, i) => v / opt.objective[i]),
   };
+}
+
+/**
+ * The SE, the cooperative optimum and the price of anarchy of one market, e.g. the first market
+ * step of a scenario (what `compare` can print: the active tenants' market at step 0).
+ */
+export function marketPriceOfAnarchy(
+  m: MarketInstance,
+  solve: SolveOptions = {},
+): { se: SolveResult; optimum: CooperativeResult; poa: PriceOfAnarchy } {
+  const se = solveStackelberg(m, solve);
+  const optimum = solveCooperative(m);
+  return { se, optimum, poa: priceOfAnarchy(se, optimum) };
 }
