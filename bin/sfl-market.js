@@ -1,21 +1,18 @@
 #!/usr/bin/env node
-// Entry point of the sfl-market command. In a source checkout (cli/main.ts is there) it runs the
-// TypeScript sources, so the command always matches the code being edited and never a stale
-// dist/. From an installed package, which ships only the build (dist/), it runs dist/cli/main.js.
-// The TypeScript loader is registered either way: policy modules a user passes by path may be
-// TypeScript.
-import { existsSync } from "node:fs";
-import { register } from "tsx/esm/api";
+// Entry point of the sfl-market command. It runs the build (dist/cli/main.js) when that is fresh,
+// else the TypeScript sources through tsx (bin/entry.js decides; docs/cli.md, "Start-up"). The
+// build registers no TypeScript loader: a policy module given by path that is TypeScript is
+// loaded through tsx's API, in the worker that runs it (io/loadModule.ts), and only then.
+// SFL_MARKET_SOURCES=1 runs a checkout's sources whatever the build.
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { cliEntry } from "./entry.js";
 
-register();
-const sources = new URL("../cli/main.ts", import.meta.url);
-const built = new URL("../dist/cli/main.js", import.meta.url);
-const entry = existsSync(sources) ? sources : built;
-if (entry === built && !existsSync(built)) {
-  process.stderr.write(
-    "sfl-market: neither cli/main.ts nor dist/cli/main.js is there; run `npm run build`\n",
-  );
+const root = fileURLToPath(new URL("..", import.meta.url));
+const entry = cliEntry(root, process.env);
+if (entry.kind === "missing") {
+  process.stderr.write(`sfl-market: ${entry.reason}; run \`npm run build\`\n`);
   process.exit(1);
 }
-const { main } = await import(entry.href);
+if (entry.kind === "sources") (await import("tsx/esm/api")).register();
+const { main } = await import(pathToFileURL(entry.file).href);
 process.exitCode = await main(process.argv.slice(2));

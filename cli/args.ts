@@ -1,9 +1,13 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { UsageError } from "./command.ts";
+import { didYouMean } from "./suggest.ts";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
-/** node:util parseArgs in strict mode, with its errors (unknown flag, missing value) as one-line UsageErrors. */
+/**
+ * node:util parseArgs in strict mode, with its errors (unknown flag, missing value) as one-line
+ * UsageErrors; an unknown flag close to a known one gets a "did you mean".
+ */
 export function parseCommandArgs<O extends Options>(args: readonly string[], options: O) {
   try {
     return parseArgs({ args: [...args], options, strict: true, allowPositionals: true });
@@ -11,7 +15,13 @@ export function parseCommandArgs<O extends Options>(args: readonly string[], opt
     const code = String((e as { code?: unknown }).code);
     if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
       // node's message goes on about `--`; a typo is the likely cause
-      throw new UsageError(`unknown option ${/'[^']*'/.exec((e as Error).message)?.[0] ?? ""}`.trim());
+      const quoted = /'([^']*)'/.exec((e as Error).message);
+      if (!quoted) throw new UsageError("unknown option");
+      const flag = quoted[1].replace(/=.*$/, "");
+      const near = flag.startsWith("--")
+        ? didYouMean(flag.slice(2), [...Object.keys(options), "help"], (o) => `--${o}`)
+        : "";
+      throw new UsageError(`unknown option '${flag}'${near}`);
     }
     if (code.startsWith("ERR_PARSE_ARGS"))
       throw new UsageError((e as Error).message.replace(/\s*\n\s*/g, " "));

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { InputError } from "../market/errors.ts";
 import { type Command, type Io, UsageError } from "./command.ts";
-import { commands } from "./commands/index.ts";
+import { type CommandEntry, commands } from "./commands/index.ts";
 import { main } from "./main.ts";
 
 /** An Io that records what a run writes. */
@@ -41,10 +41,46 @@ describe("main: dispatch", () => {
     }
   });
 
-  it("registers solve and start, each with a usage line", () => {
+  it("registers solve and start, each loading a command of its name and summary, with a usage line", async () => {
     expect(commands.map((c) => c.name)).toEqual(expect.arrayContaining(["solve", "start"]));
     expect(new Set(commands.map((c) => c.name)).size).toBe(commands.length);
-    for (const c of commands) expect(c.usage).toMatch(new RegExp(`^Usage: sfl-market ${c.name}`));
+    for (const entry of commands) {
+      const c = await entry.load();
+      expect({ name: c.name, summary: c.summary }).toEqual({ name: entry.name, summary: entry.summary });
+      expect(c.usage).toMatch(new RegExp(`^Usage: sfl-market ${c.name}`));
+    }
+  });
+
+  it("loads only the command that runs, and none for the overview", async () => {
+    const loaded: string[] = [];
+    const entry = (name: string): CommandEntry => ({
+      name,
+      summary: `the ${name} command`,
+      load: async () => {
+        loaded.push(name);
+        return { ...fake(async () => 0), name, usage: `Usage: sfl-market ${name}` };
+      },
+    });
+    const registry = [entry("one"), entry("two")];
+    const { sink } = capture();
+    expect(await main(["--help"], sink, registry)).toBe(0);
+    expect(loaded).toEqual([]);
+    expect(await main(["two", "x"], sink, registry)).toBe(0);
+    expect(await main(["help", "one"], sink, registry)).toBe(0);
+    expect(loaded).toEqual(["two", "one"]);
+  });
+
+  it("a command whose module fails to load exits 1 with the message", async () => {
+    const broken: CommandEntry = {
+      name: "broken",
+      summary: "fails to import",
+      load: async () => {
+        throw new Error("Cannot find module 'gone'");
+      },
+    };
+    const { io, sink } = capture();
+    expect(await main(["broken"], sink, [broken])).toBe(1);
+    expect(io.stderr.split("\n")[0]).toBe("sfl-market broken: Cannot find module 'gone'");
   });
 
   it("help COMMAND and COMMAND --help print that command's usage without running it", async () => {
@@ -73,7 +109,24 @@ describe("main: dispatch", () => {
       expect(await main(argv, sink)).toBe(2);
       expect(io.stdout).toBe("");
       expect(io.stderr).toContain("Commands:");
+      expect(io.stderr).not.toContain("did you mean");
     }
+  });
+
+  it("an unknown command close to a known one gets a 'did you mean'", async () => {
+    for (const [typo, meant] of [
+      ["solv", "'solve'"],
+      ["comapre", "'compare'"],
+      ["envserver", "'env-server'"],
+      ["hepl", "'help'"],
+    ]) {
+      const { io, sink } = capture();
+      expect(await main([typo], sink)).toBe(2);
+      expect(io.stderr.split("\n")[0]).toBe(`sfl-market: unknown command '${typo}'; did you mean ${meant}?`);
+    }
+    const { io, sink } = capture();
+    expect(await main(["help", "tain"], sink)).toBe(2);
+    expect(io.stderr.split("\n")[0]).toBe("sfl-market help: unknown command 'tain'; did you mean 'train'?");
   });
 
   it("--version prints package.json's version", async () => {

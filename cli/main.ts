@@ -9,7 +9,8 @@ import {
   processIo,
   UsageError,
 } from "./command.ts";
-import { commands } from "./commands/index.ts";
+import { commands, loadCommand, type Registered } from "./commands/index.ts";
+import { didYouMean } from "./suggest.ts";
 import { version } from "./version.ts";
 
 /**
@@ -18,12 +19,13 @@ import { version } from "./version.ts";
  *   UsageError -> 2, one line and the command's usage; InputError -> 2, one `path: message` line
  *   per issue; BadPathError -> 2, its sentence; anything else -> 1, the message (the stack too when
  *   SFL_DEBUG=1).
- * Nothing is written to stdout on an error. `io` and `registry` are parameters for tests.
+ * Nothing is written to stdout on an error. Only the named command's module is imported (lazily:
+ * cli/commands/index.ts). `io` and `registry` are parameters for tests.
  */
 export async function main(
   argv: readonly string[],
   io: Io = processIo,
-  registry: readonly Command[] = commands,
+  registry: readonly Registered[] = commands,
 ): Promise<number> {
   const [name, ...args] = argv;
   const overview = () => usageOverview(registry);
@@ -40,10 +42,16 @@ export async function main(
     return EXIT_OK;
   }
   if (name === "help") return help(args, io, registry);
-  const command = registry.find((c) => c.name === name);
-  if (!command) {
-    io.err(`sfl-market: unknown command '${name}'\n\n${overview()}`);
+  const entry = registry.find((c) => c.name === name);
+  if (!entry) {
+    io.err(`sfl-market: ${unknownCommand(name, registry)}\n\n${overview()}`);
     return EXIT_USAGE;
+  }
+  let command: Command;
+  try {
+    command = await loadCommand(entry);
+  } catch (e) {
+    return report(entry.name, undefined, e, io);
   }
   if (wantsHelp(args)) {
     io.out(`${command.usage}\n`);
@@ -52,28 +60,40 @@ export async function main(
   try {
     return await command.run(args, io);
   } catch (e) {
-    return report(command, e, io);
+    return report(command.name, command.usage, e, io);
   }
 }
 
-function help(args: readonly string[], io: Io, registry: readonly Command[]): number {
+async function help(args: readonly string[], io: Io, registry: readonly Registered[]): Promise<number> {
   if (args.length === 0) {
     io.out(usageOverview(registry));
     return EXIT_OK;
   }
-  const command = registry.find((c) => c.name === args[0]);
-  if (!command) {
-    io.err(`sfl-market help: unknown command '${args[0]}'\n\n${usageOverview(registry)}`);
+  const entry = registry.find((c) => c.name === args[0]);
+  if (!entry) {
+    io.err(`sfl-market help: ${unknownCommand(args[0], registry)}\n\n${usageOverview(registry)}`);
     return EXIT_USAGE;
+  }
+  let command: Command;
+  try {
+    command = await loadCommand(entry);
+  } catch (e) {
+    return report(entry.name, undefined, e, io);
   }
   io.out(`${command.usage}\n`);
   return EXIT_OK;
 }
 
-function report(command: Command, e: unknown, io: Io): number {
-  const prefix = `sfl-market ${command.name}`;
+function unknownCommand(name: string, registry: readonly Registered[]): string {
+  const names = [...registry.map((c) => c.name), "help"];
+  return `unknown command '${name}'${didYouMean(name, names, (c) => `'${c}'`)}`;
+}
+
+/** `usage` is absent when the command's module failed to load. */
+function report(name: string, usage: string | undefined, e: unknown, io: Io): number {
+  const prefix = `sfl-market ${name}`;
   if (e instanceof UsageError) {
-    io.err(`${prefix}: ${e.message}\n\n${command.usage}\n`);
+    io.err(`${prefix}: ${e.message}\n${usage === undefined ? "" : `\n${usage}\n`}`);
     return EXIT_USAGE;
   }
   if (e instanceof BadPathError) {
@@ -101,7 +121,7 @@ function wantsHelp(args: readonly string[]): boolean {
   return false;
 }
 
-function usageOverview(registry: readonly Command[]): string {
+function usageOverview(registry: readonly Registered[]): string {
   const width = Math.max(...registry.map((c) => c.name.length));
   const list = registry.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join("\n");
   return `Usage: sfl-market COMMAND [options]

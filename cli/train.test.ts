@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -94,11 +94,12 @@ describe("sfl-market train", () => {
     expect(clash.code).toBe(2);
     expect(clash.stderr).toContain("whose seed is 2");
 
-    // compare evaluates the trained policy on its own seeds, and names the backend in its notes
-    const cmp = await cli(
-      ["compare", "--preset", "tiny", "--seeds", "1", "--policies", `prince,learned:${whole}`, "--quiet"],
-      CPU,
-    );
+    // compare evaluates the trained policy on its own seeds, and names the backend in its notes: the
+    // command train printed, read by a shell as a user pasting it would (one seed, to stay fast)
+    const printed = /evaluate: (.*)$/m.exec(full.stdout)![1];
+    const words = execFileSync("sh", ["-c", `printf '%s\\0' ${printed}`], { encoding: "utf8" }).split("\0");
+    expect(words.slice(0, 4)).toEqual(["sfl-market", "compare", "--preset", "tiny"]);
+    const cmp = await cli([...words.slice(1, -1), "--seeds", "1", "--quiet"], CPU);
     expectNoStack(cmp);
     expect(cmp.code).toBe(0);
     expect(cmp.stdout).toContain(`learned:${whole}`);

@@ -3,7 +3,7 @@
 // and through its bin. Slow by nature (a pack and an install: ~10-20 s), so everything shares one
 // pack and one install.
 import { execFile } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,6 +13,9 @@ import { decodeLine } from "../cli/envServer/wire.ts";
 import { docImports } from "./docNames.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
+/** What the copy of the checkout leaves out: installs, builds, outputs, git (paths relative to ROOT). */
+const SKIP =
+  /^\/?(node_modules|\.git|dist|out|runs|\.venv|python\/\.venv)(\/|$)|\/(node_modules|__pycache__)(\/|$)|\.tgz$/;
 
 const TSC = join(ROOT, "node_modules", ".bin", "tsc");
 const TYPES = join(ROOT, "node_modules", "@types");
@@ -94,6 +97,24 @@ solveStackelberg(42);
 export { agents, outcome, policy, row, worst };
 `;
 
+/**
+ * A user's pricing policy in TypeScript (types and all), typed against the installed package. It
+ * imports types only: under --sandbox, a module that imports the library's values fails to load
+ * today ("Access to this API has been restricted": the bundled index touches files at import).
+ */
+const FLAT_POLICY_TS = `
+import type { TenantPolicy } from "sfl-market";
+
+export default function flat(): TenantPolicy {
+  const level: number = 0.05;
+  return {
+    name: "flat",
+    aggregation: "unbiased",
+    price: (obs) => new Float64Array(obs.market.N).fill(level),
+  };
+}
+`;
+
 /** The names the docs show, and one that no module exports (the check must report it). */
 const DOC_NAMES = docImports(ROOT);
 const NOT_EXPORTED = "aNameNoDocShowsAndNoModuleExports";
@@ -120,7 +141,12 @@ describe("the packed package, installed in another project", () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "sfl-market-pack-"));
     pkgVersion = JSON.parse(await readFile(join(ROOT, "package.json"), "utf8")).version;
-    await ok("npm", ["pack", "--pack-destination", dir], ROOT);
+    // packed from a copy of the checkout: `npm pack` builds (prepare), and a build in ROOT would
+    // replace dist/ under the feet of the other test files' spawned bins, which run it
+    const src = join(dir, "src");
+    await cp(ROOT, src, { recursive: true, filter: (from) => !SKIP.test(from.slice(ROOT.length)) });
+    await symlink(join(ROOT, "node_modules"), join(src, "node_modules"), "dir");
+    await ok("npm", ["pack", "--pack-destination", dir], src);
     const tarballs = (await readdir(dir)).filter((f) => f.endsWith(".tgz"));
     expect(tarballs).toEqual([`sfl-market-${pkgVersion}.tgz`]);
     const project = { name: "consumer", version: "1.0.0", private: true, type: "module" };
@@ -199,6 +225,19 @@ describe("the packed package, installed in another project", () => {
     const market = join(dir, "node_modules", "sfl-market", "examples", "market.json");
     const solved = JSON.parse(await ok(bin, ["solve", market, "--json"], dir));
     expect(solved.converged).toBe(true);
+  });
+
+  it("runs a TypeScript policy module from the installed bin, in a worker thread and in the sandbox", async () => {
+    // the build registers no TypeScript loader: the worker compiles the module through tsx's API,
+    // and the sandbox gets it bundled; both must run it, to the same results
+    await writeFile(join(dir, "flat.ts"), FLAT_POLICY_TS);
+    const bin = join(dir, "node_modules", ".bin", "sfl-market");
+    const args = ["compare", "--preset", "tiny", "--seeds", "1", "--policies", "prince,./flat.ts", "--quiet"];
+    const worker = JSON.parse(await ok(bin, [...args, "--json", "-"], dir));
+    const sandbox = JSON.parse(await ok(bin, [...args, "--sandbox", "--json", "-"], dir));
+    expect(worker.complete).toBe(true);
+    expect(worker.results.filter((r: { policy: string }) => r.policy === "./flat.ts")).toHaveLength(3);
+    expect(sandbox.results).toEqual(worker.results);
   });
 
   it("serves the environment from node_modules/.bin, where the Python package looks for it", async () => {

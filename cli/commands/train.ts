@@ -17,6 +17,7 @@ import {
 } from "../command.ts";
 import { fsProblem, removeStaleTemps, writeChecked } from "../output.ts";
 import { readScenarioFile } from "../scenarioInput.ts";
+import { shellLine } from "../shellWords.ts";
 
 const BACKENDS = ["auto", "tensorflow", "wasm", "cpu"] as const;
 const REWARD_KINDS = ["time", "valuation"] as const;
@@ -301,7 +302,7 @@ async function trainRun(io: Io, r: TrainRequest): Promise<number> {
   } finally {
     stopListening?.();
   }
-  io.out(summary(trainer.curve, trainer.config.learners, backend.name, out));
+  io.out(summary(trainer.curve, trainer.config.learners, backend.name, out, trainer.config.scenarioName));
   trainer.dispose();
   if (interrupted) {
     io.err(`stopped after episode ${trainer.episode} of ${episodes}; continue with --resume\n`);
@@ -319,7 +320,13 @@ function backendFromEnv(io: Io): (typeof BACKENDS)[number] | undefined {
 type Row = CurveRow;
 
 /** Per learner, over the last (up to) 20 episodes: targets met, median time, mean return and action. */
-function summary(curve: readonly Row[], learners: readonly string[], backend: string, out: string): string {
+function summary(
+  curve: readonly Row[],
+  learners: readonly string[],
+  backend: string,
+  out: string,
+  scenarioName: string,
+): string {
   const last = curve.length ? curve[curve.length - 1].episode : -1;
   const from = Math.max(0, last - 19);
   const lines = [
@@ -346,9 +353,12 @@ function summary(curve: readonly Row[], learners: readonly string[], backend: st
         .padStart(11)}  ${act}`,
     );
   }
-  lines.push(
-    `checkpoint, curve.csv and curve.svg in ${out}; evaluate: sfl-market compare --policies prince,learned:${out}`,
-  );
+  // the scenario it trained on ("preset NAME" or the file as given), so the line works as printed
+  const scenario = scenarioName.startsWith("preset ")
+    ? ["--preset", scenarioName.slice("preset ".length)]
+    : ["--scenario", scenarioName];
+  const evaluate = shellLine(["sfl-market", "compare", ...scenario, "--policies", `prince,learned:${out}`]);
+  lines.push(`checkpoint, curve.csv and curve.svg in ${out}; evaluate: ${evaluate}`);
   return `${lines.join("\n")}\n`;
 }
 
