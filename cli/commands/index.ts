@@ -63,4 +63,9 @@ export const commands: readonly CommandEntry[] = [
     summary: "sensitivity sweeps: plan, run (locally, Slurm arrays, Kubernetes), collect",
     load: async () => (await import("./sweep.ts")).sweep,
   },
+  {
+    name: "bound-check",
+    summary: "test whether V_i orders the measured rounds to target (the bound's predictive power)",
+    load: async () => (await import("./boundCheck.ts")).boundCheckCommand,
+  },
 ];
