@@ -1207,6 +1207,9 @@ export async function runEpisode(
     if (opts.signal?.aborted) throw new EpisodeCancelled();
   };
   while (!terminal(state)) {
+    // Answers of in-process policies are resolved promises, which never leave the microtask queue:
+    // without a turn of the event loop per step, a signal (Ctrl-C) waited for the last run (issue 11).
+    await new Promise<void>((resolve) => setImmediate(resolve));
     checkAborted();
     const obs = observe(state);
     const am = activeMarket(state)!;
