@@ -24,6 +24,8 @@ export function solveMultipliers(
     slack?: number;
     /** Tenants whose budget cannot bind (see saturatedTenants): their nu stays as given. */
     frozen?: Uint8Array;
+    /** Polled once per Newton step; true ends the solve (returns null unless converged). */
+    shouldStop?: () => boolean;
   } = {},
 ): MultiplierSolution | null {
   const { M } = m;
@@ -53,6 +55,7 @@ export function solveMultipliers(
   const nu = new Float64Array(M);
   for (let it = 0; it < maxIter; it++) {
     if (norm <= rtol) return { nu: x.map(Math.exp), point: work, iterations: it, residual: norm };
+    if (opts.shouldStop?.()) return null;
     // Jacobian of r_i = log spend_i - log T_i in x = log nu, from the implicit derivatives
     for (let i = 0; i < M; i++) {
       for (let k = 0; k < M; k++) {
@@ -119,10 +122,11 @@ export function solveLinear(A0: Float64Array, b0: Float64Array, n: number): Floa
 }
 
 /**
- * Tenants whose budget cannot bind (tau = 2): every eligible device is theirs alone and buying all
- * of it (price 2c at q = 1) costs at most the budget. They take q = 1 on their devices whatever the
+ * Tenants whose budget cannot bind: every eligible device is theirs alone and buying all of it
+ * (price tau c at q = 1) costs at most the budget. They take q = 1 on their devices whatever the
  * others do, so their multiplier is 0; the Newton solve keeps them at a multiplier small enough to
- * cap every device at 1 and leaves them out of the system. Returns the mask and those multipliers.
+ * cap every device at 1 (w / (tau^2 c q^(tau+1)) >= nu at q = 1) and leaves them out of the system.
+ * Returns the mask and those multipliers.
  */
 export function saturatedTenants(m: MarketInstance, slack = 5e-13): { mask: Uint8Array; nu: Float64Array } {
   const { M, N } = m;
@@ -137,8 +141,8 @@ export function saturatedTenants(m: MarketInstance, slack = 5e-13): { mask: Uint
       if (!(w > 0)) continue;
       for (let k = 0; k < M; k++) if (k !== i && m.value[k * N + j] > 0) alone = false;
       const c = m.cost[i * N + j];
-      payAll += 2 * c;
-      cap = Math.min(cap, w / (4 * c));
+      payAll += m.tau * c;
+      cap = Math.min(cap, w / (m.tau * m.tau * c));
     }
     if (alone && payAll <= m.budget[i] * (1 - slack)) {
       mask[i] = 1;

@@ -86,16 +86,35 @@ describe("solveStackelberg", () => {
       expect(d.participation[k]).toBeCloseTo(c.participation[k], 6);
   });
 
-  it("converges by sweeps for tau != 2 and reports the duality gap for tau > 2", () => {
-    const m = randomMarket({ M: 2, N: 6, seed: 5, tau: 1.6, budgetPerDevice: 0.3 });
-    const r = solveStackelberg(m);
-    expect(r.method).toBe("sweeps");
-    expect(r.converged).toBe(true);
-    expect(r.exact).toBe(true);
+  it("converges by the multiplier solve for every tau, exact for tau <= 2 and with the duality gap for tau > 2", () => {
+    for (const tau of [1.05, 1.3, 1.6, 1.8, 2]) {
+      const m = randomMarket({ M: 3, N: 12, seed: 5, tau, budgetPerDevice: 2 });
+      const r = solveStackelberg(m);
+      expect(r.method).toBe("multipliers");
+      expect(r.converged).toBe(true);
+      expect(r.exact).toBe(true);
+      expect(r.congestion.some((mu) => mu > 0)).toBe(true);
+    }
     const m3 = randomMarket({ M: 2, N: 4, seed: 5, tau: 2.5, budgetPerDevice: 0.3 });
     const r3 = solveStackelberg(m3, { tol: 1e-5 });
     expect(r3.exact).toBe(false);
+    expect(r3.converged).toBe(true);
     expect(r3.dualityGap).toBeGreaterThanOrEqual(0);
+  });
+
+  it("the sweeps still converge for tau != 2 (the fallback)", () => {
+    const m = randomMarket({ M: 2, N: 6, seed: 5, tau: 1.6, budgetPerDevice: 0.3 });
+    const r = solveStackelberg(m, { method: "sweeps" });
+    expect(r.method).toBe("sweeps");
+    expect(r.converged).toBe(true);
+  });
+
+  it("stops when shouldStop says so, with the best point and its NashConv", () => {
+    const m = randomMarket({ M: 4, N: 40, seed: 9, budgetPerDevice: 0.6, tau: 1.5 });
+    const r = solveStackelberg(m, { method: "sweeps", shouldStop: () => true });
+    expect(r.stopped).toBe(true);
+    expect(r.converged).toBe(false);
+    expect(r.nashConv.every((x) => x >= 0)).toBe(true);
   });
 
   it("reports non-convergence honestly when the sweep budget is too small", () => {

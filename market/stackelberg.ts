@@ -149,6 +149,9 @@ export function precisionNote(
   );
 }
 
+/** Sweeps between two multiplier solves from the sweeps' multipliers (method "auto"). */
+const POLISH = 10;
+
 function solveUnnoted(m: MarketInstance, opts: SolveOptions): SolveResult {
   const { M, N } = m;
   const tol = opts.tol ?? 1e-6;
@@ -156,20 +159,27 @@ function solveUnnoted(m: MarketInstance, opts: SolveOptions): SolveResult {
   if (!(tol > 0)) throw new RangeError("tol must be > 0");
   const prices = new Float64Array(M * N);
   const nu = new Float64Array(M);
-  if (opts.initialPrices) {
-    if (opts.initialPrices.length !== M * N) throw new RangeError(`initialPrices must have length ${M * N}`);
-    prices.set(opts.initialPrices);
-  } else {
-    // single-tenant solutions: each tenant's best response as if alone on the market
-    const zero = new Float64Array(M * N);
-    for (let i = 0; i < M; i++) {
-      const br = tenantBestResponse(m, zero, i);
-      prices.set(br.prices, i * N);
-      // A tenant that could buy every eligible device outright when alone (nu = 0) usually cannot
-      // once it competes; start it from the multiplier its budget would have without the cap q <= 1.
-      nu[i] = br.nu > 0 ? br.nu : uncappedMultiplier(m, i);
-    }
+  for (let i = 0; i < M; i++) {
+    // A tenant that could buy every eligible device outright when alone (nu = 0) usually cannot
+    // once it competes; start it from the multiplier its budget would have without the cap q <= 1.
+    const solo = soloMultiplier(m, i);
+    nu[i] = solo > 0 ? solo : uncappedMultiplier(m, i);
   }
+  let pricesReady = false;
+  const startPrices = () => {
+    if (pricesReady) return;
+    pricesReady = true;
+    if (opts.initialPrices) {
+      if (opts.initialPrices.length !== M * N)
+        throw new RangeError(`initialPrices must have length ${M * N}`);
+      prices.set(opts.initialPrices);
+    } else {
+      // single-tenant solutions: each tenant's best response as if alone on the market
+      const zero = new Float64Array(M * N);
+      for (let i = 0; i < M; i++) prices.set(tenantBestResponse(m, zero, i).prices, i * N);
+    }
+  };
+  if (opts.initialPrices) startPrices();
   let sweeps = 0;
   let converged = false;
   let stopped = false;
@@ -182,22 +192,30 @@ function solveUnnoted(m: MarketInstance, opts: SolveOptions): SolveResult {
   let point = enforceBudgets(m, prices);
   let method: "multipliers" | "sweeps" = "sweeps";
   let newton = 0;
-  if (m.tau === 2 && (opts.method ?? "auto") === "auto" && !opts.initialPrices && nu.every((v) => v > 0)) {
-    const saturated = saturatedTenants(m);
-    const nu0 = nu.map((v, i) => (saturated.mask[i] ? saturated.nu[i] : v));
-    const sol = solveMultipliers(m, nu0, { frozen: saturated.mask });
-    if (sol) {
-      newton = sol.iterations;
-      nu.set(sol.nu);
-      point = enforceBudgets(m, sol.point.prices);
-      prices.set(point.prices);
-      ({ nash, gap } = nashConvAt(m, prices, nu));
-      if (max(nash) <= tol) {
-        converged = true;
-        method = "multipliers";
-      }
-    }
+  const auto = (opts.method ?? "auto") === "auto";
+  const saturated = saturatedTenants(m);
+  // The multiplier Newton solve from multipliers nu0; keeps its point if it passes the NashConv test.
+  const tryMultipliers = (nu0: Float64Array) => {
+    if (!nu0.every((v) => v > 0)) return false;
+    const start = nu0.map((v, i) => (saturated.mask[i] ? saturated.nu[i] : v));
+    const sol = solveMultipliers(m, start, { frozen: saturated.mask, shouldStop: stop });
+    if (!sol) return false;
+    newton += sol.iterations;
+    const p = enforceBudgets(m, sol.point.prices);
+    const at = nashConvAt(m, p.prices, sol.nu);
+    if (max(at.nash) > tol && pricesReady) return false;
+    point = p;
+    prices.set(p.prices);
+    nu.set(sol.nu);
+    ({ nash, gap } = at);
+    pricesReady = true;
+    return max(nash) <= tol;
+  };
+  if (auto && !opts.initialPrices && tryMultipliers(nu)) {
+    converged = true;
+    method = "multipliers";
   }
+  if (!converged) startPrices();
   while (!converged && sweeps < maxSweeps && !stop()) {
     let maxImp = 0;
     for (let i = 0; i < M; i++) {
@@ -208,6 +226,13 @@ function solveUnnoted(m: MarketInstance, opts: SolveOptions): SolveResult {
     }
     sweeps++;
     opts.onSweep?.({ sweep: sweeps, maxImprovement: maxImp });
+    // Acceleration: every POLISH sweeps, a Newton solve from the sweeps' multipliers; Gauss-Seidel
+    // alone converges linearly (hundreds of sweeps on congested markets).
+    if (auto && sweeps % POLISH === 0 && tryMultipliers(nu)) {
+      converged = true;
+      method = "multipliers";
+      break;
+    }
     if (maxImp <= tol || sweeps === maxSweeps || stop()) {
       point = enforceBudgets(m, prices);
       prices.set(point.prices);
@@ -273,15 +298,59 @@ function nashConvAt(m: MarketInstance, prices: Float64Array, nu: Float64Array) {
   return { nash, gap };
 }
 
-/** tau = 2, no congestion, no cap: spend(nu) = nu^(-2/3) sum_j 2c (w/4c)^(2/3); solve spend = B. */
+/**
+ * No congestion, no cap: q = (w / (nu tau^2 c))^(1/(tau+1)), so spend(nu) = sum_j tau c q^tau =
+ * nu^(-tau/(tau+1)) S with S = sum_j tau c (w / (tau^2 c))^(tau/(tau+1)); solve spend = B.
+ */
 function uncappedMultiplier(m: MarketInstance, i: number): number {
+  const { tau } = m;
   let s = 0;
   for (let j = 0; j < m.N; j++) {
     const w = m.value[i * m.N + j];
     const c = m.cost[i * m.N + j];
-    if (w > 0) s += 2 * c * (w / (4 * c)) ** (2 / 3);
+    if (w > 0) s += tau * c * (w / (tau * tau * c)) ** (tau / (tau + 1));
   }
-  return (s / m.budget[i]) ** 1.5;
+  return (s / m.budget[i]) ** ((tau + 1) / tau);
+}
+
+/**
+ * The multiplier of tenant i alone on the market: spend(nu) = sum_j tau c q_j^tau with
+ * q_j = min(1, (w / (nu tau^2 c))^(1/(tau+1))) falls as nu grows; 0 when buying every eligible
+ * device outright fits the budget. Bisection in log nu from the uncapped answer (an upper bound).
+ */
+function soloMultiplier(m: MarketInstance, i: number): number {
+  const { N, tau } = m;
+  const B = m.budget[i] * (1 - 5e-13);
+  let all = 0;
+  for (let j = 0; j < N; j++) if (m.value[i * N + j] > 0) all += tau * m.cost[i * N + j];
+  if (all <= B) return 0;
+  // Newton on log spend in x = log nu (d log q / dx = -1/(tau+1) where q < 1), kept in a bracket
+  let lo = Number.NEGATIVE_INFINITY; // spend > B
+  let hi = Math.log(uncappedMultiplier(m, i)); // spend <= B
+  let x = hi;
+  for (let it = 0; it < 100; it++) {
+    let s = 0;
+    let ds = 0;
+    for (let j = 0; j < N; j++) {
+      const w = m.value[i * N + j];
+      if (!(w > 0)) continue;
+      const c = m.cost[i * N + j];
+      const qu = (w / (Math.exp(x) * tau * tau * c)) ** (1 / (tau + 1));
+      if (qu >= 1) s += tau * c;
+      else {
+        const pay = tau * c * qu ** tau;
+        s += pay;
+        ds -= (tau / (tau + 1)) * pay;
+      }
+    }
+    if (s > B) lo = x;
+    else hi = x;
+    if (Math.abs(s - B) <= 1e-14 * B || hi - lo <= 1e-15 * Math.max(1, Math.abs(hi))) break;
+    let next = ds < 0 ? x - (Math.log(s) - Math.log(B)) / (ds / s) : Number.NaN;
+    if (!(next > lo && next < hi)) next = Number.isFinite(lo) ? 0.5 * (lo + hi) : hi - 1 - 2 * (hi - x);
+    x = next;
+  }
+  return Math.exp(hi);
 }
 
 function max(a: Float64Array): number {

@@ -1,5 +1,5 @@
+import { genericBestResponse } from "./genericBestResponse.ts";
 import type { MarketInstance } from "./instance.ts";
-import { type DeviceView, paymentCurve, paymentSlope } from "./supply.ts";
 import { deviceWaterFill } from "./waterFill.ts";
 
 /**
@@ -12,8 +12,9 @@ import { deviceWaterFill } from "./waterFill.ts";
  * and one budget multiplier nu is set so the budget binds. The first-order condition is
  * phi(q) := q^2 Pay'(q) = w_ij / nu; for 1 < tau <= 2, Pay is convex, so phi is increasing and the
  * solution is unique and exact. For tau = 2 the congestion price is piecewise linear in q, so each
- * piece gives a cubic (the fast path). Other tau use a numerical path; for tau > 2 each
- * one-dimensional problem is solved globally on a grid and the duality gap is reported.
+ * piece gives a cubic (the fast path). Other tau use genericBestResponse.ts (each device's problem
+ * parameterised by its congestion price, no nested root-finding); for tau > 2 each one-dimensional
+ * problem is searched globally on a grid and the duality gap is reported.
  */
 export interface BestResponse {
   /** Tenant i's prices P_ij (length N); 0 on ineligible devices. */
@@ -344,134 +345,24 @@ function objectiveOf(m: MarketInstance, i: number, q: Float64Array): number {
   return v;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Generic path: any tau > 1. Each device's one-dimensional problem is minimised numerically
-// through the inverse-supply curve; for tau <= 2 it is convex (golden-section search), for tau > 2
-// it may not be, so a log-spaced grid finds the global basin before refining. nu is bisected in
-// log space; the duality gap V - (sum_j min_q (w/q + nu Pay) - nu B) bounds the suboptimality.
-// ---------------------------------------------------------------------------------------------
-
-const GRID = 96;
-
-/**
- * argmin over q in (0, 1] of h(q) = w/q + nu Pay(q). h'(q) = -w/q^2 + nu Pay'(q); for tau <= 2,
- * Pay is convex, so h' is increasing and bisection on its sign finds the minimiser to full
- * precision. For tau > 2 a log-spaced grid first locates the global basin, then the same bisection
- * refines it inside the neighbouring grid cells.
- */
-function minimiseDevice(view: DeviceView, w: number, nu: number, convex: boolean): number {
-  const h = (q: number) => w / q + nu * paymentCurve(view, q);
-  const dh = (q: number) => -w / (q * q) + nu * paymentSlope(view, q);
-  const at = (g: number) => 10 ** (-12 + (12 * g) / GRID);
-  let lo = 1e-12;
-  let hi = 1;
-  if (!convex) {
-    let bestIdx = GRID;
-    let bestH = h(1);
-    for (let g = 0; g < GRID; g++) {
-      const hv = h(at(g));
-      if (hv < bestH) {
-        bestH = hv;
-        bestIdx = g;
-      }
-    }
-    lo = bestIdx === 0 ? 1e-12 : at(bestIdx - 1);
-    hi = bestIdx >= GRID - 1 ? 1 : at(bestIdx + 1);
-  }
-  if (dh(hi) <= 0) return hi;
-  if (dh(lo) >= 0) return lo;
-  for (let it = 0; it < 200 && hi - lo > 2e-16 * hi; it++) {
-    const mid = 0.5 * (lo + hi);
-    if (dh(mid) > 0) hi = mid;
-    else lo = mid;
-  }
-  const q = 0.5 * (lo + hi);
-  return convex || h(q) <= h(1) ? q : 1;
-}
-
 function generic(m: MarketInstance, prices: Float64Array, i: number, nuHint?: number): BestResponse {
-  const { M, N, tau } = m;
-  const B = m.budget[i];
-  const convex = tau <= 2;
-  const views: (DeviceView | null)[] = new Array(N).fill(null);
+  const { M, N } = m;
+  const r = genericBestResponse(m, prices, i, nuHint, BUDGET_SLACK, TOLERANCE);
   const current = new Float64Array(N);
   const p = new Float64Array(M);
   const c = new Float64Array(M);
   const qcol = new Float64Array(M);
-  for (let j = 0; j < N; j++) {
-    if (!(m.value[i * N + j] > 0)) continue;
-    current[j] = currentParticipation(m, prices, i, j, p, c, qcol);
-    const op: number[] = [];
-    const oc: number[] = [];
-    for (let k = 0; k < M; k++) {
-      if (k === i) continue;
-      op.push(p[k]);
-      oc.push(c[k]);
-    }
-    views[j] = { otherPrices: op, otherCosts: oc, cost: m.cost[i * N + j], tau };
-  }
-  const q = new Float64Array(N);
-  const fill = (nu: number) => {
-    let spend = 0;
-    for (let j = 0; j < N; j++) {
-      const v = views[j];
-      if (!v) continue;
-      q[j] = nu === 0 ? 1 : minimiseDevice(v, m.value[i * N + j], nu, convex);
-      spend += paymentCurve(v, q[j]);
-    }
-    return spend;
-  };
-  const target = B * (1 - BUDGET_SLACK);
-  let nu = 0;
-  let budgetBinds = true;
-  if (fill(0) <= target) budgetBinds = false;
-  else {
-    // bracket in log nu, then bisect
-    let x = Math.log(nuHint && nuHint > 0 ? nuHint : 1);
-    let lo = x;
-    let hi = x;
-    if (fill(Math.exp(x)) > target) {
-      while (fill(Math.exp(hi)) > target) hi += 4;
-      lo = hi - 4;
-    } else {
-      while (fill(Math.exp(lo)) <= target && lo > -700) lo -= 4;
-      hi = lo + 4;
-    }
-    for (let it = 0; it < 200 && hi - lo > 1e-13 * Math.max(1, Math.abs(hi)); it++) {
-      x = 0.5 * (lo + hi);
-      const s = fill(Math.exp(x));
-      if (s > target) lo = x;
-      else {
-        hi = x;
-        if (target - s <= TOLERANCE * target) break;
-      }
-    }
-    nu = Math.exp(hi);
-  }
-  fill(nu); // q at the final multiplier (the bisection's last trial may have been another nu)
-  const out = new Float64Array(N);
-  let spend = 0;
-  let dual = 0;
-  for (let j = 0; j < N; j++) {
-    const v = views[j];
-    if (!v) continue;
-    const pay = paymentCurve(v, q[j]);
-    out[j] = pay / q[j];
-    spend += pay;
-    dual += m.value[i * N + j] / q[j] + nu * pay;
-  }
-  dual -= nu * B;
-  const objective = objectiveOf(m, i, q);
-  const gap = budgetBinds ? Math.max(0, (objective - dual) / objective) : 0;
+  for (let j = 0; j < N; j++)
+    if (m.value[i * N + j] > 0) current[j] = currentParticipation(m, prices, i, j, p, c, qcol);
   return {
-    prices: out,
-    participation: q,
-    objective,
-    spend,
+    prices: r.prices,
+    participation: r.q,
+    objective: objectiveOf(m, i, r.q),
+    spend: r.spend,
     currentObjective: objectiveOf(m, i, current),
-    nu,
-    budgetBinds,
-    dualityGap: gap,
-    exact: convex,
+    nu: r.nu,
+    budgetBinds: r.budgetBinds,
+    dualityGap: r.dualityGap,
+    exact: m.tau <= 2,
   };
 }

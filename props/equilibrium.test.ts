@@ -72,6 +72,8 @@ describe("equilibrium suite on the built-in solver", () => {
       "equilibrium/devices-rational",
       "equilibrium/water-filling",
       "equilibrium/budget",
+      "equilibrium/relabel",
+      "equilibrium/identical-tenants",
     ]);
     for (const r of results) expect(r, r.error).toMatchObject({ passed: true, numRuns: 100 });
   });
@@ -143,8 +145,43 @@ describe("equilibrium suite on the built-in solver", () => {
   });
 });
 
+describe("equilibrium suite on congested markets at every tau", () => {
+  // Issue 8: 2-8 tenants, up to 50 devices, 1 < tau <= 2 and tau = 3, congested or not (budget
+  // factors up to 30 congest most devices): every solve converges to max NashConv <= 1e-6, by the
+  // multiplier solve (no slow fallback), and the selection at kinks is label-free.
+  it.each([1.3, 1.5, 1.8, 2, 3])("tau = %s", (tau) => {
+    const markets = marketArb({ minTenants: 2, maxTenants: 8, minDevices: 2, maxDevices: 50, tau });
+    const solve: SolveFn = (m) => {
+      const r = solveStackelberg(m);
+      if (!r.converged || r.method !== "multipliers")
+        throw new Error(
+          `${r.method} ended at max NashConv ${Math.max(...r.nashConv)} (converged ${r.converged})`,
+        );
+      return r;
+    };
+    // tau > 2 is approximate (grid best responses): identical tenants agree to 1e-7 there
+    const qTol = tau > 2 ? 1e-7 : 1e-9;
+    const results = runSuite(equilibriumProperties(solve, { markets, qTol, maxShrinks: 5 }), {
+      seed: SEED + Math.round(tau * 10),
+      numRuns: 4,
+      only: ["nash", "relabel", "identical-tenants"],
+    });
+    for (const r of results) expect(r, r.error).toMatchObject({ passed: true });
+  });
+});
+
 describe("equilibrium suite catches broken solvers", () => {
   const run = (solve: SolveFn) => runSuite(equilibriumProperties(solve), { seed: SEED, numRuns: 100 });
+
+  it("best-response sweeps, which select among equilibria by tenant order, fail relabel", () => {
+    const sweeps: SolveFn = (m) => solveStackelberg(m, { method: "sweeps", tol: 1e-9 });
+    const results = runSuite(equilibriumProperties(sweeps), {
+      seed: SEED,
+      numRuns: 100,
+      only: ["relabel", "identical-tenants"],
+    });
+    expect(results.some((r) => !r.passed)).toBe(true);
+  });
 
   it("single-tenant prices without iterating fail nash on a congested market", () => {
     const results = run(singleTenant);

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import type { MarketInstance } from "../market/instance.ts";
+import { fromArrays, type MarketInstance } from "../market/instance.ts";
 import { type SolveResult, solveStackelberg } from "../market/stackelberg.ts";
 import { tenantBestResponse } from "../market/tenantBestResponse.ts";
 import { waterFill } from "../market/waterFill.ts";
@@ -17,6 +17,11 @@ import { type TenantResponseFn, tenantObjective } from "./tenant.ts";
  *   returned prices (absolute 1e-9), and the prices are finite, >= 0 and 0 where ineligible;
  *   reported spend and objective, if any, match.
  * - budget: every tenant's spend sum_j P_ij q_ij is <= B_i.
+ * - relabel: solving the market with its tenants in reverse order gives the same point with its
+ *   rows reversed (participation to `qTol`, prices to `qTol` relative): the solution does not
+ *   depend on tenant labels, even where the equilibrium is not unique (docs/solver.md).
+ * - identical-tenants: a market with a copy of its first tenant appended (same costs, values,
+ *   budget) gives the two copies the same participation (to `qTol`).
  */
 
 /** The fields of a solution the suite checks (SolveResult has them all). */
@@ -179,10 +184,67 @@ export function equilibriumProperties(solve: SolveFn = solveStackelberg, opts: E
     }
   });
 
+  const rowsOf = (m: MarketInstance, order: number[]) => {
+    const { N } = m;
+    const cost = new Float64Array(order.length * N);
+    const value = new Float64Array(order.length * N);
+    order.forEach((i, r) => {
+      cost.set(m.cost.subarray(i * N, (i + 1) * N), r * N);
+      value.set(m.value.subarray(i * N, (i + 1) * N), r * N);
+    });
+    const budget = Float64Array.from(order, (i) => m.budget[i]);
+    return fromArrays({ M: order.length, N, tau: m.tau, cost, value, budget });
+  };
+  const close = (a: number, b: number, rel: boolean) =>
+    Math.abs(a - b) <= qTol * (rel ? Math.max(Math.abs(a), Math.abs(b)) : 1);
+
+  const relabel = fc.property(markets, (m) => {
+    const { M, N } = m;
+    const order = Array.from({ length: M }, (_, i) => M - 1 - i);
+    const a = solution(m);
+    const b = solution(rowsOf(m, order));
+    for (let r = 0; r < M; r++) {
+      const i = order[r];
+      for (let j = 0; j < N; j++) {
+        const qa = a.participation[i * N + j];
+        const qb = b.participation[r * N + j];
+        check(
+          close(qa, qb, false),
+          () =>
+            `tenant ${i} gets q[${j}] = ${fmt(qa)}, but ${fmt(qb)} once the tenants are listed in reverse order`,
+        );
+        const pa = a.prices[i * N + j];
+        const pb = b.prices[r * N + j];
+        check(
+          close(pa, pb, true),
+          () =>
+            `tenant ${i} posts P[${j}] = ${fmt(pa)}, but ${fmt(pb)} once the tenants are listed in reverse order`,
+        );
+      }
+    }
+  });
+
+  const identical = fc.property(markets, (m) => {
+    const { M, N } = m;
+    const twin = rowsOf(m, [...Array.from({ length: M }, (_, i) => i), 0]);
+    const r = solution(twin);
+    for (let j = 0; j < N; j++) {
+      const q0 = r.participation[j];
+      const q1 = r.participation[M * N + j];
+      check(
+        close(q0, q1, false),
+        () =>
+          `identical tenants 0 and ${M} get q[${j}] = ${fmt(q0)} and ${fmt(q1)} (difference ${fmt(q0 - q1)})`,
+      );
+    }
+  });
+
   return {
     "equilibrium/nash": nash,
     "equilibrium/devices-rational": devicesRational,
     "equilibrium/water-filling": waterFilling,
     "equilibrium/budget": budget,
+    "equilibrium/relabel": relabel,
+    "equilibrium/identical-tenants": identical,
   };
 }
