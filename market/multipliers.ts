@@ -63,31 +63,36 @@ export function solveMultipliers(
         else J[i * M + k] = dS[i * M + k] / work.spend[i];
       }
     }
+    const lineSearch = (dx: Float64Array) => {
+      let step = 1;
+      for (let ls = 0; ls < 40; ls++) {
+        const xt = x.map((v, i) => v + step * dx[i]);
+        for (let i = 0; i < M; i++) nu[i] = Math.exp(xt[i]);
+        trial = localEquilibrium(m, nu, trial, dSTrial);
+        const nt = residual(trial.spend, rt);
+        if (nt < norm) {
+          x = xt;
+          norm = nt;
+          r.set(rt);
+          dS.set(dSTrial);
+          [work, trial] = [trial, work];
+          return true;
+        }
+        step *= 0.5;
+      }
+      return false;
+    };
     const dx = solveLinear(
       J,
       r.map((v) => -v),
       M,
     );
-    if (!dx) return null;
-    let step = 1;
-    let accepted = false;
-    for (let ls = 0; ls < 40; ls++) {
-      const xt = x.map((v, i) => v + step * dx[i]);
-      for (let i = 0; i < M; i++) nu[i] = Math.exp(xt[i]);
-      trial = localEquilibrium(m, nu, trial, dSTrial);
-      const nt = residual(trial.spend, rt);
-      if (nt < norm) {
-        x = xt;
-        norm = nt;
-        r.set(rt);
-        dS.set(dSTrial);
-        [work, trial] = [trial, work];
-        accepted = true;
-        break;
-      }
-      step *= 0.5;
-    }
-    if (!accepted) break;
+    // Where devices sit at kinks, spend is flat along common scalings of nu (capacity fixes q) and J
+    // is singular: then step each tenant alone by the uncongested slope d log spend / d log nu =
+    // -tau / (tau + 1), which moves the market out of the flat region.
+    const alone = r.map((v, i) => (frozen[i] ? 0 : (v * (m.tau + 1)) / m.tau));
+    const ok = dx?.every(Number.isFinite) ? lineSearch(dx) || lineSearch(alone) : lineSearch(alone);
+    if (!ok) break;
   }
   return norm <= rtol * 1e3
     ? { nu: x.map(Math.exp), point: work, iterations: maxIter, residual: norm }
