@@ -32,8 +32,8 @@ describe("props/index", () => {
       ...props.invarianceProperties(),
     };
     const results = props.runSuite(suites, { seed: 5, numRuns: 10 });
-    expect(results).toHaveLength(15);
+    expect(results).toHaveLength(17);
     expect(props.allPassed(results)).toBe(true);
-    expect(props.formatResults(results).split("\n").at(-1)).toBe("15 passed");
+    expect(props.formatResults(results).split("\n").at(-1)).toBe("17 passed");
   });
 });
