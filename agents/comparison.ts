@@ -1,5 +1,6 @@
 import { lastValueFrom, tap } from "rxjs";
 import type { Compiled } from "../env/compile.ts";
+import type { LearnerFactory } from "../env/roundLearner.ts";
 import type { EpisodeResult } from "../env/simulation.ts";
 import { resolveTenantPolicy, type TenantPolicyResolver } from "../policies/registry.ts";
 import type { TenantPolicy } from "../policies/types.ts";
@@ -33,6 +34,8 @@ export interface ComparisonOptions {
   /** Round and market step caps per episode (EpisodeOptions; defaults from env's episodeCaps). */
   readonly maxRounds?: number;
   readonly maxMarketSteps?: number;
+  /** The episodes' learners (EpisodeOptions.learnerFactory; default the surrogate). */
+  readonly learnerFactory?: LearnerFactory;
   readonly policyTimeoutMs?: number;
   /** Every market event of every run, with the run it belongs to (for progress and logs). */
   readonly onEvent?: (run: RunId, e: MarketEvent) => void;
@@ -104,6 +107,7 @@ async function runOne(opts: ComparisonOptions, spec: ComparisonPolicy, run: RunI
         maxTime: opts.maxTime,
         maxRounds: opts.maxRounds,
         maxMarketSteps: opts.maxMarketSteps,
+        learnerFactory: opts.learnerFactory,
         policyTimeoutMs: opts.policyTimeoutMs,
         signal: opts.signal,
       },

@@ -14,7 +14,7 @@ import { type Scenario, type ScenarioInput, validateScenario } from "./scenario.
  * the knob: scale them with `budgetScale`, or edit the tables.
  */
 
-export const PRESET_NAMES = ["paper", "tiny", "stress"] as const;
+export const PRESET_NAMES = ["paper", "tiny", "stress", "paper-neural"] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
 
 export interface PresetOptions {
@@ -59,6 +59,7 @@ export const PRESET_BUDGETS: Readonly<Record<PresetName, Readonly<Record<FmType,
   paper: { vit: 60, bert: 40, whisper: 160, llama: 400 },
   tiny: { vit: 8, bert: 5, whisper: 20, llama: 50 },
   stress: { vit: 3000, bert: 2000, whisper: 8000, llama: 20000 },
+  "paper-neural": { vit: 15, bert: 10, whisper: 40, llama: 100 },
 });
 
 /**
@@ -77,6 +78,7 @@ export const PRESET_TARGETS: Readonly<Record<PresetName, Readonly<Record<FmType,
   paper: { vit: 1e-4, bert: 1e-4, whisper: 1e-4, llama: 1e-4 },
   tiny: { vit: 0.01, bert: 0.01, whisper: 0.01, llama: 0.01 },
   stress: { vit: 1e-4, bert: 1e-4, whisper: 1e-4, llama: 1e-4 },
+  "paper-neural": { vit: 0.7, bert: 0.8, whisper: 0.8, llama: 0.8 },
 });
 
 function tenant(preset: PresetName, name: string, type: FmType, budget: number, start = 0, deeperCut = 0) {
@@ -126,6 +128,30 @@ const BUILDERS: Record<PresetName, (budgetScale: number) => ScenarioInput> = {
       tenant("stress", `${t}-b`, t, k * PRESET_BUDGETS.stress[t], 3600, 1),
     ]),
   }),
+  /**
+   * The paper's four tenant types with the neural split learner (env/neural/, docs/neural.md) on 48
+   * devices, budgets a quarter of paper's for a quarter of the devices; targets are validation
+   * cross-entropies (PRESET_TARGETS), deadlines sized to the neural tasks; the wasm backend.
+   */
+  "paper-neural": (k) => ({
+    seed: 2025,
+    tau: 2,
+    repricingInterval: 10,
+    devices: { count: 48 },
+    tenants: (["vit", "bert", "whisper", "llama"] as const).map((t) => ({
+      ...tenant("paper-neural", t, t, k * PRESET_BUDGETS["paper-neural"][t]),
+      deadline: NEURAL_DEADLINES[t],
+      learner: { kind: "neural" as const, backend: "wasm" as const },
+    })),
+  }),
+};
+
+/** paper-neural's deadlines T_i (s): about twice PRINCE's time to the neural targets (docs/neural.md). */
+const NEURAL_DEADLINES: Readonly<Record<FmType, number>> = {
+  vit: 3600,
+  bert: 3600,
+  whisper: 7200,
+  llama: 14400,
 };
 
 /** The raw scenario input of a preset (what `sfl-market` would write as a scenario file). */

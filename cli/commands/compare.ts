@@ -3,6 +3,7 @@ import type { ComparisonPolicy } from "../../agents/comparison.ts";
 import { runComparison } from "../../agents/comparison.ts";
 import { compileScenario } from "../../env/compile.ts";
 import { PolicyError } from "../../env/errors.ts";
+import { prepareNeuralScenario } from "../../env/neural/prepare.ts";
 import { PRESET_NAMES, presetScenario } from "../../env/presets.ts";
 import { createRng } from "../../env/rng.ts";
 import type { Scenario } from "../../env/scenario.ts";
@@ -234,7 +235,9 @@ export async function compareScenario(io: Io, req: CompareRequest): Promise<numb
         });
   // with --json -, standard output is the JSON's alone: the table goes to stderr
   const print = jsonTarget?.kind === "stdout" ? io.err : io.out;
-  const compiled = compileScenario(req.scenario, createRng(req.scenario.seed));
+  // neural tenants: the tfjs backend is initialised (and named in every output) before the runs
+  const neural = await prepareNeuralScenario(req.scenario);
+  const compiled = compileScenario(neural.scenario, createRng(req.scenario.seed));
   const progress = progressReporter(io.err, io.errIsTTY === true);
   const interrupt = req.interrupt ?? new AbortController();
   const stopListening = io.onInterrupt?.(() => {
@@ -257,6 +260,7 @@ export async function compareScenario(io: Io, req: CompareRequest): Promise<numb
       resolve: resolveTenantPolicy,
       maxRounds: req.maxRounds,
       maxMarketSteps: req.maxMarketSteps,
+      learnerFactory: neural.learnerFactory,
       onEvent: req.quiet ? undefined : progress.onEvent,
       signal: interrupt.signal,
     });
@@ -278,12 +282,14 @@ export async function compareScenario(io: Io, req: CompareRequest): Promise<numb
       version: version(),
       command: req.command,
       seeds: req.seeds.join(", "),
+      ...(neural.label ? { learner: neural.label } : {}),
       ...(req.policyOptions && Object.keys(req.policyOptions).length > 0
         ? { "policy options": JSON.stringify(req.policyOptions) }
         : {}),
     },
   });
   const data = req.uncertainty ? { ...base, uncertainty: uncertaintySummary(base) } : base;
+  if (neural.label) print(`learner: ${neural.label}\n`);
   print(renderTable(data));
   if (data.uncertainty) print(renderUncertainty(data, data.uncertainty));
   print(boundLine(data));
@@ -398,6 +404,7 @@ export function compareJson(
   return {
     version: data.meta.version,
     scenario: data.scenario.name,
+    ...(data.meta.learner ? { learner: data.meta.learner } : {}),
     seeds: data.seeds,
     policies: data.policies,
     complete: failure === null,

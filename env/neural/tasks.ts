@@ -34,7 +34,7 @@ export interface TaskShape {
 /** Per-modality shapes (ours): small enough that one local step takes well under a millisecond. */
 export const TASK_SHAPES: Readonly<Record<Modality, TaskShape>> = Object.freeze({
   image: { tokens: 6, features: 8, vocabulary: 0, signal: 1 },
-  text: { tokens: 8, features: 8, vocabulary: 32, signal: 0.35 },
+  text: { tokens: 8, features: 8, vocabulary: 32, signal: 0.5 },
   audio: { tokens: 8, features: 8, vocabulary: 0, signal: 0.9 },
 });
 

@@ -15,6 +15,8 @@ export function neuralTestScenario(opts: {
   readonly seed?: number;
   /** Dirichlet concentration of the devices' label distributions (default: the population's 0.5). */
   readonly labelAlpha?: number;
+  /** eps_i, the validation metric to reach (default 0.5). */
+  readonly target?: number;
   readonly learner?: Partial<Omit<NeuralSettings, "kind">>;
 }): Compiled {
   const type = opts.type ?? "vit";
@@ -30,7 +32,7 @@ export function neuralTestScenario(opts: {
       {
         name: type,
         type,
-        target: 0.5,
+        target: opts.target ?? 0.5,
         deadline: 1e6,
         budget: 10,
         samplesPerRound: 8,
