@@ -3,11 +3,12 @@ import { parseArgs } from "node:util";
 import { benchBridge } from "./bridge.ts";
 import { benchEpisodes } from "./episodes.ts";
 import { type BenchRow, benchMarket } from "./market.ts";
+import { benchNeural } from "./neural.ts";
 import { benchPolicyWorker } from "./policyWorker.ts";
 import { benchSweepPlan } from "./sweepPlan.ts";
 
 /**
- * `npm run bench [-- --only market|episodes|workers|bridge|sweep]`: prints the median wall time of each case as a Markdown table
+ * `npm run bench [-- --only market|episodes|workers|bridge|sweep|neural]`: prints the median wall time of each case as a Markdown table
  * (benchmarks, not tests: nothing here asserts a time). Timings are wall-clock and machine-bound.
  */
 const { values } = parseArgs({ options: { only: { type: "string" } } });
@@ -17,6 +18,7 @@ const suites: Record<string, (log: (s: string) => void) => BenchRow[] | Promise<
   workers: benchPolicyWorker,
   bridge: benchBridge,
   sweep: benchSweepPlan,
+  neural: benchNeural,
 };
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const rows: BenchRow[] = [];

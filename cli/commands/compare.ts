@@ -3,7 +3,6 @@ import type { ComparisonPolicy } from "../../agents/comparison.ts";
 import { runComparison } from "../../agents/comparison.ts";
 import { compileScenario } from "../../env/compile.ts";
 import { PolicyError } from "../../env/errors.ts";
-import { prepareNeuralScenario } from "../../env/neural/prepare.ts";
 import { PRESET_NAMES, presetScenario } from "../../env/presets.ts";
 import { createRng } from "../../env/rng.ts";
 import type { Scenario } from "../../env/scenario.ts";
@@ -236,7 +235,10 @@ export async function compareScenario(io: Io, req: CompareRequest): Promise<numb
   // with --json -, standard output is the JSON's alone: the table goes to stderr
   const print = jsonTarget?.kind === "stdout" ? io.err : io.out;
   // neural tenants: the tfjs backend is initialised (and named in every output) before the runs
-  const neural = await prepareNeuralScenario(req.scenario);
+  // (tfjs is loaded only then: surrogate-only comparisons start as fast as before)
+  const neural = req.scenario.tenants.some((t) => t.learner.neural)
+    ? await (await import("../../env/neural/prepare.ts")).prepareNeuralScenario(req.scenario)
+    : { scenario: req.scenario, label: null, learnerFactory: undefined };
   const compiled = compileScenario(neural.scenario, createRng(req.scenario.seed));
   const progress = progressReporter(io.err, io.errIsTTY === true);
   const interrupt = req.interrupt ?? new AbortController();
