@@ -273,7 +273,7 @@ describe.concurrent("sfl-market scenario --preset / --validate", () => {
     async () => {
       const cases: [string[], string][] = [
         [[], "give --preset NAME or --validate FILE"],
-        [["--preset", "huge"], "--preset must be one of paper, tiny, stress, got 'huge'"],
+        [["--preset", "huge"], "--preset must be one of paper, tiny, stress, paper-neural, got 'huge'"],
         [["--preset", "tiny", "--validate", "x.json"], "give either --preset or --validate, not both"],
         [["--preset", "tiny", "--json"], "--json goes with --validate"],
         [["--preset", "tiny", "--force"], "--force goes with --out"],

@@ -44,7 +44,7 @@ describe("the sweep spec", () => {
         extra: 1,
       }),
     ).toEqual([
-      "base.preset: must be one of paper, tiny, stress",
+      "base.preset: must be one of paper, tiny, stress, paper-neural",
       'policies[1]: unknown policy "unifrm"; known: prince, uniform, proportional, random, greedy-topk, single-tenant',
       "seeds[1]: must be an integer in [0, 2147483647]",
       'axes["tenants[*].budget"].scale: needs at least one value',

@@ -9,7 +9,7 @@ import { type Command, EXIT_OK, EXIT_USAGE, type Io, UsageError } from "../comma
 import { writeChecked } from "../output.ts";
 import { readScenarioFile } from "../scenarioInput.ts";
 
-const usage = `Usage: sfl-market scenario --preset paper|tiny|stress [--out FILE] [--force]
+const usage = `Usage: sfl-market scenario --preset paper|tiny|stress|paper-neural [--out FILE] [--force]
        sfl-market scenario --validate FILE [--json]
 
 Writes a built-in scenario as a file to edit, or checks a scenario file and summarises what it
