@@ -1,4 +1,3 @@
-import { castDraft, type Draft, produce } from "immer";
 import type { AggregationRule } from "../market/aggregation.ts";
 import { roundsToTarget } from "../market/bound.ts";
 import { enforceBudgets } from "../market/budgetGuard.ts";
@@ -44,8 +43,9 @@ import { type LearnerFactory, type LearnerSet, type RoundLearner, surrogateLearn
  * - Events at the same instant are processed in a fixed order: round ends, then deadlines, then
  *   arrivals, then the episode's time limit; within each kind by scenario tenant index.
  *
- * State is immutable. The structured part (tenants' progress, ledgers, phases) is updated with
- * immer's produce; vectors (models, price and participation rows, participant lists) are
+ * State is immutable (frozen) plain data. A transition copies the tenants' records once, lets the
+ * round loop work on those plain local copies (no proxies on the hot path), and freezes the result
+ * into the next state; vectors (models, price and participation rows, participant lists) are
  * Float64Array/Int32Array values that are replaced whole and never written once in a state. Each
  * tenant's random streams (participation sampling, SGD noise) live in the state as RngState, so a
  * state can be saved and resumed. `world` holds what never changes in an episode.
@@ -325,10 +325,10 @@ export function initial(compiled: Compiled, seed: number | string, opts: SimOpti
       valuation: Number.POSITIVE_INFINITY,
       valuationSum: 0,
       valuationMax: 0,
-      rng: {
+      rng: Object.freeze({
         sampling: root.child(`sampling/${tp.name}`).state(),
         noise: root.child(`noise/${tp.name}`).state(),
-      },
+      }),
     };
   });
   const start: State = {
@@ -341,11 +341,51 @@ export function initial(compiled: Compiled, seed: number | string, opts: SimOpti
     congestion: null,
     pendingEvents: [],
   };
-  const after = produce(start, (d) => {
-    simulate(d, start, world, events);
-  });
-  return produce(after, (d) => {
-    d.pendingEvents = events as Draft<SimEvent>[];
+  const loop = thaw(start);
+  simulate(loop, world, events);
+  return seal(world, loop, null, events);
+}
+
+/** A tenant's record while the round loop works on it: the same fields, writable, never shared. */
+type LoopTenant = { -readonly [K in keyof TenantState]: TenantState[K] };
+
+/** The episode's changing part while the round loop runs: plain local data. */
+interface LoopState {
+  time: number;
+  step: number;
+  done: boolean;
+  truncated: boolean;
+  readonly tenants: LoopTenant[];
+}
+
+/** Writable copies of a state's tenant records (one shallow copy each: vectors are shared, never written). */
+function thaw(state: State): LoopState {
+  return {
+    time: state.time,
+    step: state.step,
+    done: state.done,
+    truncated: state.truncated,
+    tenants: state.tenants.map((t) => ({ ...t })),
+  };
+}
+
+/** The next state from the loop's data, frozen. */
+function seal(
+  world: World,
+  loop: LoopState,
+  congestion: Float64Array | null,
+  pendingEvents: readonly SimEvent[],
+): State {
+  for (const t of loop.tenants) Object.freeze(t);
+  return Object.freeze({
+    world,
+    time: loop.time,
+    step: loop.step,
+    done: loop.done,
+    truncated: loop.truncated,
+    tenants: Object.freeze(loop.tenants),
+    congestion,
+    pendingEvents: Object.freeze(pendingEvents.slice()),
   });
 }
 
@@ -524,24 +564,21 @@ export function transition(state: State, actions: Actions): { state: State; even
     });
     return { i, prices, part, localQ, sampled: Int32Array.from(sampled), zeta, V };
   });
-  const next = produce(state, (d) => {
-    d.pendingEvents = [];
-    d.step = state.step + 1;
-    d.congestion = posted.congestion;
-    for (const r of rows) {
-      const t = d.tenants[r.i];
-      t.prices = r.prices;
-      t.participation = r.part;
-      t.localQ = r.localQ;
-      t.sampled = r.sampled;
-      t.zeta = r.zeta;
-      t.valuation = r.V;
-      t.roundsSinceStep = 0;
-      t.stepStartGap = t.lossGap;
-    }
-    simulate(d, state, world, events);
-  });
-  return { state: next, events };
+  const loop = thaw(state);
+  loop.step = state.step + 1;
+  for (const r of rows) {
+    const t = loop.tenants[r.i];
+    t.prices = r.prices;
+    t.participation = r.part;
+    t.localQ = r.localQ;
+    t.sampled = r.sampled;
+    t.zeta = r.zeta;
+    t.valuation = r.V;
+    t.roundsSinceStep = 0;
+    t.stepStartGap = t.lossGap;
+  }
+  simulate(loop, world, events);
+  return { state: seal(world, loop, posted.congestion, []), events };
 }
 
 /** Replaces the device agents' columns of q by theirs, after checking capacity and signs. */
@@ -594,21 +631,21 @@ interface TenantRngs {
 }
 
 /** Simulates from d.time until the next market step or the end, appending events. */
-function simulate(d: Draft<State>, base: State, world: World, events: SimEvent[]): void {
+function simulate(d: LoopState, world: World, events: SimEvent[]): void {
   const rngs = new Map<number, TenantRngs>();
   const rngOf = (i: number): TenantRngs => {
     let r = rngs.get(i);
     if (!r) {
       r = {
-        sampling: rngFromState(base.tenants[i].rng.sampling),
-        noise: rngFromState(base.tenants[i].rng.noise),
+        sampling: rngFromState(d.tenants[i].rng.sampling),
+        noise: rngFromState(d.tenants[i].rng.noise),
       };
       rngs.set(i, r);
     }
     return r;
   };
   const K = world.repricingInterval;
-  const tenants = d.tenants as Draft<TenantState>[];
+  const tenants = d.tenants;
   let t = d.time;
   for (const ts of tenants)
     if (ts.status === "active" && !ts.inFlight) startRound(world, ts, t, rngOf(ts.index));
@@ -707,7 +744,7 @@ function simulate(d: Draft<State>, base: State, world: World, events: SimEvent[]
   }
   d.time = t;
   for (const [i, r] of rngs)
-    d.tenants[i].rng = castDraft({ sampling: r.sampling.state(), noise: r.noise.state() });
+    d.tenants[i].rng = Object.freeze({ sampling: r.sampling.state(), noise: r.noise.state() });
 }
 
 /**
@@ -730,16 +767,16 @@ export function episodeCaps(
 /** Rounds per tenant before it stops, unfinished ("cap reached"); far above what any preset needs. */
 export const DEFAULT_MAX_ROUNDS = 20_000;
 
-const roundCapReason = (cap: number, ts: Draft<TenantState>) =>
+const roundCapReason = (cap: number, ts: LoopTenant) =>
   `cap reached: ${cap} rounds (the episode's round cap; raise it with --max-rounds) with loss gap ${ts.lossGap} > target ${ts.target}`;
 
-const stepCapReason = (cap: number, ts: Draft<TenantState>) =>
+const stepCapReason = (cap: number, ts: LoopTenant) =>
   ts.status === "waiting"
     ? `cap reached: ${cap} market steps (the episode's step cap; raise it with --max-steps) before its start at ${ts.start} s`
     : `cap reached: ${cap} market steps (the episode's step cap; raise it with --max-steps) with loss gap ${ts.lossGap} > target ${ts.target} after ${ts.rounds} rounds`;
 
 /** Stops a running or waiting tenant at a limit (maxTime, a cap): an outcome, never an error. */
-function stopUnfinished(ts: Draft<TenantState>, t: number, reason: string, events: SimEvent[]): void {
+function stopUnfinished(ts: LoopTenant, t: number, reason: string, events: SimEvent[]): void {
   ts.reason = reason;
   ts.status = "unfinished";
   ts.inFlight = null;
@@ -756,7 +793,7 @@ function stopUnfinished(ts: Draft<TenantState>, t: number, reason: string, event
 }
 
 /** Samples the participants of a round starting at t and schedules its end. */
-function startRound(world: World, ts: Draft<TenantState>, t: number, rng: TenantRngs): void {
+function startRound(world: World, ts: LoopTenant, t: number, rng: TenantRngs): void {
   const { physics } = world;
   const { N } = physics;
   const i = ts.index;
@@ -782,7 +819,7 @@ function startRound(world: World, ts: Draft<TenantState>, t: number, rng: Tenant
   const tp = physics.tenants[i];
   const duration =
     n > 0 ? slowest + (tp.samplesPerRound * n * tp.cut.serverFlops) / tp.serverFlops : physics.window[i];
-  ts.inFlight = {
+  ts.inFlight = Object.freeze({
     start: t,
     end: t + duration,
     participants: buf.slice(0, n),
@@ -790,18 +827,18 @@ function startRound(world: World, ts: Draft<TenantState>, t: number, rng: Tenant
     q,
     zeta: ts.zeta,
     valuation: ts.valuation,
-  } as Draft<InFlightRound>;
+  });
 }
 
 /** Applies a finished round: learner update, payment, target check. Returns true if the tenant met it. */
 function completeRound(
   world: World,
-  ts: Draft<TenantState>,
+  ts: LoopTenant,
   t: number,
   rng: TenantRngs,
   events: SimEvent[],
 ): boolean {
-  const f = ts.inFlight as InFlightRound;
+  const f = ts.inFlight!;
   const tl = world.tenantLearner(ts.index);
   const w = ts.model as Float64Array;
   const next = tl.round(
