@@ -1,7 +1,7 @@
-import { runComparison } from "../agents/comparison.ts";
 import { compileScenario } from "../env/compile.ts";
 import { type PresetName, presetScenario } from "../env/presets.ts";
 import { createRng } from "../env/rng.ts";
+import { comparePolicies } from "../experiments/compare.ts";
 import type { BenchRow } from "./market.ts";
 import { median, mib } from "./stats.ts";
 
@@ -18,8 +18,9 @@ async function timed(preset: PresetName, policies: string[], seeds: number[]) {
   let peak = process.memoryUsage().rss;
   let events = 0;
   const t0 = performance.now();
-  const out = await runComparison({
+  const { outcome: out } = await comparePolicies({
     compiled,
+    scenarioName: preset,
     seeds,
     policies,
     onEvent: () => {

@@ -1,12 +1,12 @@
 import { join } from "node:path";
-import type { ComparisonPolicy } from "../../agents/comparison.ts";
-import { runComparison } from "../../agents/comparison.ts";
+import type { ComparisonOutcome, ComparisonPolicy } from "../../agents/comparison.ts";
 import { compileScenario } from "../../env/compile.ts";
 import { PolicyError } from "../../env/errors.ts";
 import { PRESET_NAMES, presetScenario } from "../../env/presets.ts";
 import { createRng } from "../../env/rng.ts";
 import type { Scenario } from "../../env/scenario.ts";
 import { EpisodeCancelled } from "../../env/simulation.ts";
+import { comparePolicies } from "../../experiments/compare.ts";
 import type { IsolatedPolicy, IsolationOptions } from "../../io/isolatedPolicy.ts";
 import {
   isModuleSpec,
@@ -17,7 +17,6 @@ import {
 } from "../../io/policyLoaders.ts";
 import { InputError } from "../../market/errors.ts";
 import type { TenantPolicy } from "../../policies/types.ts";
-import { comparisonData } from "../../report/fromRuns.ts";
 import { renderReport } from "../../report/html.ts";
 import { renderTable } from "../../report/table.ts";
 import type { ComparisonData } from "../../report/types.ts";
@@ -247,12 +246,15 @@ export async function compareScenario(io: Io, req: CompareRequest): Promise<numb
     io.err("\ninterrupted: stopping the current run; the completed runs will be reported and written\n");
     interrupt.abort();
   });
-  let outcome: Awaited<ReturnType<typeof runComparison>>;
+  let outcome: ComparisonOutcome;
+  let base: ComparisonData;
   try {
-    outcome = await runComparison({
+    ({ outcome, data: base } = await comparePolicies({
       compiled,
+      scenarioName: req.scenarioName,
       seeds: req.seeds,
-      policies: req.entries ?? req.policies,
+      policies: req.policies,
+      entries: req.entries,
       // user modules have their worker's watchdog at req.timeout; this backstop comes later
       policyTimeoutMs:
         req.timeout === 0
@@ -265,7 +267,16 @@ export async function compareScenario(io: Io, req: CompareRequest): Promise<numb
       learnerFactory: neural.learnerFactory,
       onEvent: req.quiet ? undefined : progress.onEvent,
       signal: interrupt.signal,
-    });
+      meta: {
+        version: version(),
+        command: req.command,
+        seeds: req.seeds.join(", "),
+        ...(neural.label ? { learner: neural.label } : {}),
+        ...(req.policyOptions && Object.keys(req.policyOptions).length > 0
+          ? { "policy options": JSON.stringify(req.policyOptions) }
+          : {}),
+      },
+    }));
   } finally {
     stopListening?.();
   }
@@ -273,23 +284,6 @@ export async function compareScenario(io: Io, req: CompareRequest): Promise<numb
   // a user module's worker that failed after its last answer (no run saw it) is still reported
   for (const late of req.workers?.stop() ?? []) io.err(`warning: ${late}\n`);
   const interrupted = interrupt.signal.aborted;
-  const base = comparisonData({
-    title: `PRINCE vs baselines: ${req.scenarioName}`,
-    scenarioName: req.scenarioName,
-    compiled,
-    seeds: req.seeds,
-    policies: req.policies,
-    runs: outcome.runs,
-    meta: {
-      version: version(),
-      command: req.command,
-      seeds: req.seeds.join(", "),
-      ...(neural.label ? { learner: neural.label } : {}),
-      ...(req.policyOptions && Object.keys(req.policyOptions).length > 0
-        ? { "policy options": JSON.stringify(req.policyOptions) }
-        : {}),
-    },
-  });
   const data = req.uncertainty ? { ...base, uncertainty: uncertaintySummary(base) } : base;
   if (neural.label) print(`learner: ${neural.label}\n`);
   print(renderTable(data));
