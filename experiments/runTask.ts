@@ -7,7 +7,7 @@ import { comparePolicies } from "./compare.ts";
 
 /**
  * One comparison task as plain JSON in and plain JSON out, so it runs the same in this thread, in
- * a worker thread or on another machine (the sweeps call it; sweep/runOne.ts's shape). The task
+ * a worker thread or on another machine (the sweeps call it: sweep/execute.ts). The task
  * names policies by registry name (built-in names: a task carries no code); the result is the
  * compare JSON's `results` rows of its one seed, without the seed. Bad input (a scenario that does
  * not validate) throws InputError naming every wrong field; a policy that fails is a result

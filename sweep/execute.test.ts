@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { runTask } from "../experiments/runTask.ts";
 import { collectRuns } from "./collect.ts";
 import { executeRuns, selectRows } from "./execute.ts";
-import { runOne } from "./runOne.ts";
 import { sweepStatus } from "./status.ts";
 import { plannedTinySweep } from "./testSweep.ts";
 
@@ -40,7 +40,7 @@ describe("running a sweep", () => {
     async () => {
       const straight = await plannedTinySweep(AXES);
       const n = straight.rows.length;
-      const first = await executeRuns(straight, all(n), { run: runOne });
+      const first = await executeRuns(straight, all(n), { run: runTask });
       expect(first).toMatchObject({ selected: n, ran: n, skipped: 0, failed: [], interrupted: false });
       const reference = await collectRuns(straight);
       expect(reference.missing).toEqual([]);
@@ -52,7 +52,7 @@ describe("running a sweep", () => {
       const partial = await executeRuns(killed, all(n), {
         signal: stop.signal,
         run: (task, signal) => {
-          const p = runOne(task, signal);
+          const p = runTask(task, signal);
           if (++started === 2) stop.abort(); // the second run is cancelled while it runs
           return p;
         },
@@ -64,16 +64,16 @@ describe("running a sweep", () => {
         join(killed.dir, "runs", `.${killed.rows[2].runId}.json.999999999.0123456789ab.tmp`),
         "{",
       );
-      const resumed = await executeRuns(killed, all(n), { run: runOne });
+      const resumed = await executeRuns(killed, all(n), { run: runTask });
       expect(resumed).toMatchObject({ ran: n - 1, skipped: 1, interrupted: false });
       expect((await collectRuns(killed)).text).toBe(reference.text);
       expect(readdirSync(join(killed.dir, "runs")).filter((f) => f.startsWith("."))).toEqual([]);
 
       // again: nothing left to do
-      expect(await executeRuns(killed, all(n), { run: runOne })).toMatchObject({ ran: 0, skipped: n });
+      expect(await executeRuns(killed, all(n), { run: runTask })).toMatchObject({ ran: 0, skipped: n });
 
       const reversed = await plannedTinySweep(AXES);
-      await executeRuns(reversed, all(n).reverse(), { run: runOne, concurrency: 2 });
+      await executeRuns(reversed, all(n).reverse(), { run: runTask, concurrency: 2 });
       expect((await collectRuns(reversed)).text).toBe(reference.text);
     },
     SLOW,
@@ -83,7 +83,7 @@ describe("running a sweep", () => {
     "a run's file holds its row, the policies and every tenant's outcome under each policy",
     async () => {
       const s = await plannedTinySweep({ tau: [2] }, 1);
-      await executeRuns(s, [0], { run: runOne });
+      await executeRuns(s, [0], { run: runTask });
       const rec = JSON.parse(readFileSync(join(s.dir, "runs", `${s.rows[0].runId}.json`), "utf8"));
       expect(rec).toMatchObject({
         runId: s.rows[0].runId,
@@ -112,11 +112,11 @@ describe("running a sweep", () => {
         run: async (task, signal) =>
           task.scenario.tau === 3
             ? { ok: false, policy: "uniform", message: "boom", cancelled: false }
-            : runOne(task, signal),
+            : runTask(task, signal),
       });
       expect(summary.failed).toEqual([{ runId: s.rows[1].runId, policy: "uniform", message: "boom" }]);
       expect(await sweepStatus(s)).toMatchObject({ done: 1, failed: 1, missing: 0 });
-      await executeRuns(s, [0, 1], { run: runOne });
+      await executeRuns(s, [0, 1], { run: runTask });
       expect(await sweepStatus(s)).toMatchObject({ done: 2, failed: 0, missing: 0 });
     },
     SLOW,

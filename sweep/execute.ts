@@ -1,6 +1,6 @@
+import type { RunTask, RunTaskResult } from "../experiments/runTask.ts";
 import type { ManifestRow, SweepConfig } from "./plan.ts";
 import { applyParams } from "./plan.ts";
-import type { RunTask, RunTaskResult } from "./runOne.ts";
 import { cleanStale, type LoadedSweep, listResults, markRunning, saveFailure, saveRun } from "./store.ts";
 
 /**
@@ -33,7 +33,7 @@ export function selectRows(total: number, sel: Selection): number[] | string {
   return Array.from({ length: Math.min(sel.chunk, total - first) }, (_, k) => first + k);
 }
 
-/** The task of one manifest row: what runOne (or a worker) is given. */
+/** The task of one manifest row: what runTask (experiments/runTask.ts, or a worker) is given. */
 export function taskOf(config: SweepConfig, row: ManifestRow): RunTask {
   return {
     scenario: applyParams(config.base, config.axes, row.params),

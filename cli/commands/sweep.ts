@@ -1,6 +1,7 @@
 import { chmod, mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { runTask } from "../../experiments/runTask.ts";
 import { InputError } from "../../market/errors.ts";
 import { type ClusterJob, indexedJobYaml, slurmFiles } from "../../sweep/cluster.ts";
 import { collectRuns, writeResults } from "../../sweep/collect.ts";
@@ -8,7 +9,6 @@ import { executeRuns, type Progress, type Selection, selectRows } from "../../sw
 import { planFromSpecFile } from "../../sweep/planFile.ts";
 import { gitCommit } from "../../sweep/provenance.ts";
 import { writeSweepReport } from "../../sweep/reportFiles.ts";
-import { runOne } from "../../sweep/runOne.ts";
 import { sweepStatus } from "../../sweep/status.ts";
 import { loadSweep, NotASweepError, PlanExistsError, writeAtomic, writePlan } from "../../sweep/store.ts";
 import { nonNegativeInteger, parseCommandArgs, positiveInteger } from "../args.ts";
@@ -178,7 +178,7 @@ async function run(args: readonly string[], io: Io): Promise<number> {
   let summary: Awaited<ReturnType<typeof executeRuns>>;
   try {
     summary = await executeRuns(loaded, positions, {
-      run: runOne,
+      run: runTask,
       signal: interrupt.signal,
       onProgress: bar?.update,
     });
